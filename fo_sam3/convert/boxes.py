@@ -1,0 +1,73 @@
+"""Vectorised box converters.
+
+Conventions (all ``float`` arrays of shape ``(N, 4)``):
+
+- ``rel_xywh``: FiftyOne's ``bounding_box``: top-left x, y, width, height in [0, 1].
+- ``xyxy``: absolute pixels of the original image, x0, y0, x1, y1 (x1/y1 exclusive
+  edges, so a box covering pixel columns 0..9 is ``[0, ., 10, .]``).
+- ``norm_cxcywh``: SAM3's input box: centre x, centre y, width, height, each
+  divided by the image width/height.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _as_boxes(boxes) -> np.ndarray:
+    arr = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    return arr
+
+
+def rel_xywh_to_xyxy(boxes, width: int, height: int) -> np.ndarray:
+    """FiftyOne relative ``[x, y, w, h]`` to absolute-pixel XYXY."""
+    b = _as_boxes(boxes)
+    scale = np.array([width, height, width, height], dtype=np.float64)
+    xyxy = np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], axis=1)
+    return xyxy * scale
+
+
+def xyxy_to_rel_xywh(boxes, width: int, height: int) -> np.ndarray:
+    """Absolute-pixel XYXY to FiftyOne relative ``[x, y, w, h]``."""
+    b = _as_boxes(boxes)
+    scale = np.array([width, height, width, height], dtype=np.float64)
+    rel = b / scale
+    return np.concatenate([rel[:, :2], rel[:, 2:] - rel[:, :2]], axis=1)
+
+
+def xyxy_to_norm_cxcywh(boxes, width: int, height: int) -> np.ndarray:
+    """Absolute-pixel XYXY to SAM3's normalised centre-size boxes."""
+    b = _as_boxes(boxes)
+    cx = (b[:, 0] + b[:, 2]) / (2 * width)
+    cy = (b[:, 1] + b[:, 3]) / (2 * height)
+    w = (b[:, 2] - b[:, 0]) / width
+    h = (b[:, 3] - b[:, 1]) / height
+    return np.stack([cx, cy, w, h], axis=1)
+
+
+def norm_cxcywh_to_xyxy(boxes, width: int, height: int) -> np.ndarray:
+    """SAM3's normalised centre-size boxes to absolute-pixel XYXY."""
+    b = _as_boxes(boxes)
+    half = b[:, 2:] / 2
+    xyxy = np.concatenate([b[:, :2] - half, b[:, :2] + half], axis=1)
+    return xyxy * np.array([width, height, width, height], dtype=np.float64)
+
+
+def clip_xyxy(boxes, width: int, height: int) -> np.ndarray:
+    """Clip absolute XYXY boxes to the image."""
+    b = _as_boxes(boxes).copy()
+    b[:, [0, 2]] = b[:, [0, 2]].clip(0, width)
+    b[:, [1, 3]] = b[:, [1, 3]].clip(0, height)
+    return b
+
+
+def box_area(boxes) -> np.ndarray:
+    """Area of XYXY boxes (zero for inverted boxes)."""
+    b = _as_boxes(boxes)
+    return (b[:, 2] - b[:, 0]).clip(0) * (b[:, 3] - b[:, 1]).clip(0)
+
+
+def valid_boxes(boxes) -> np.ndarray:
+    """Mask of finite boxes with positive width and height."""
+    b = _as_boxes(boxes)
+    return np.isfinite(b).all(axis=1) & (b[:, 2] > b[:, 0]) & (b[:, 3] > b[:, 1])

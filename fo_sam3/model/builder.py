@@ -1,0 +1,139 @@
+"""``build_sam3``: a sam3 ``Sam3Image`` from sam3's own classes, on any device."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+
+import torch
+
+from . import arch, tracker_arch
+from .checkpoint import image_model_state, load_state, resolve_checkpoint
+from .compat import cuda_free_construction, move_tensor_caches
+from .vocab import find_vocab
+
+logger = logging.getLogger(__name__)
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def init_empty_parameters(model: torch.nn.Module, seed: int | None = None) -> None:
+    """Initialise parameters that sam3 allocates with ``torch.empty``.
+
+    Follows open_clip's init for the text transformer; any other non-finite
+    parameter gets a small normal init. Needed whenever no checkpoint is loaded.
+    """
+    from sam3.model.text_encoder_ve import TextTransformer
+
+    gen = torch.Generator().manual_seed(seed) if seed is not None else None
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, TextTransformer):
+                _normal_(module.positional_embedding, 0.01, gen)
+                if isinstance(module.text_projection, torch.nn.Parameter):
+                    _normal_(module.text_projection, module.width**-0.5, gen)
+    _init_nonfinite(model, seed)
+
+
+def _init_nonfinite(model: torch.nn.Module, seed: int | None) -> None:
+    gen = torch.Generator().manual_seed(seed + 1) if seed is not None else None
+    with torch.no_grad():
+        for p in model.parameters():
+            if not torch.isfinite(p).all():
+                _normal_(p, 0.02, gen)
+
+
+def _normal_(p: torch.Tensor, std: float, gen) -> None:
+    p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float32) * std)
+
+
+def _build_graph(cfg: arch.ArchConfig, bpe_path: str, instance_interactive: bool):
+    from sam3.model.sam1_task_predictor import SAM3InteractiveImagePredictor
+    from sam3.model.sam3_image import Sam3Image
+    from sam3.model.vl_combiner import SAM3VLBackbone
+
+    backbone = SAM3VLBackbone(
+        visual=arch.vision_backbone(cfg, instance_interactive),
+        text=arch.text_encoder(cfg, bpe_path),
+        scalp=1,
+    )
+    inst = None
+    if instance_interactive:
+        inst = SAM3InteractiveImagePredictor(tracker_arch.tracker(cfg))
+    return Sam3Image(
+        backbone=backbone,
+        transformer=arch.grounding_transformer(cfg),
+        input_geometry_encoder=arch.geometry_encoder(cfg),
+        segmentation_head=arch.segmentation_head(cfg),
+        num_feature_levels=1,
+        o2m_mask_predict=True,
+        dot_prod_scoring=arch.dot_product_scoring(cfg),
+        use_instance_query=False,
+        multimask_output=True,
+        inst_interactive_predictor=inst,
+        matcher=None,
+    )
+
+
+def build_sam3(
+    variant: str = "full",
+    checkpoint: str | os.PathLike | None = None,
+    device: str | torch.device | None = None,
+    seed: int | None = None,
+    instance_interactive: bool = False,
+    bpe_path: str | os.PathLike | None = None,
+):
+    """Build a sam3 ``Sam3Image`` in eval mode.
+
+    Args:
+        variant: ``"full"`` (the released architecture) or ``"tiny"`` (same
+            graph, small widths; random weights for tests and CPU demos).
+        checkpoint: a path, ``"random"`` for random weights, or ``None`` to
+            resolve ``$FO_SAM3_CHECKPOINT``, the zoo dir, then the gated hub.
+            ``"tiny"`` defaults to ``"random"``.
+        device: defaults to CUDA when available, else CPU.
+        seed: seeds the random init, so two builds are identical.
+        instance_interactive: add the SAM1-style ``predict_inst`` head.
+    """
+    if variant not in arch.VARIANTS:
+        raise ValueError(f"variant must be one of {sorted(arch.VARIANTS)}, got {variant!r}")
+    cfg = arch.VARIANTS[variant]
+    if checkpoint is None and variant == "tiny":
+        checkpoint = "random"
+    resolved = resolve_checkpoint(checkpoint)
+    device = torch.device(device) if device is not None else default_device()
+    bpe = str(bpe_path) if bpe_path else str(find_vocab())
+
+    fork = torch.random.fork_rng(devices=[]) if seed is not None else _null()
+    with fork, cuda_free_construction():
+        if seed is not None:
+            torch.manual_seed(seed)
+        model = _build_graph(cfg, bpe, instance_interactive)
+    if resolved.path is None:
+        init_empty_parameters(model, seed)
+    else:
+        state = image_model_state(load_state(resolved.path), instance_interactive)
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if missing:
+            logger.warning("checkpoint %s lacks %d keys, e.g. %s", resolved.path, len(missing), missing[:3])
+        _init_nonfinite(model, seed)
+    model = model.to(device).eval()
+    move_tensor_caches(model, device)
+    model.fo_sam3_variant = variant
+    model.fo_sam3_checkpoint = resolved
+    return model
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def parameter_count(model: torch.nn.Module) -> int:
+    return sum(math.prod(p.shape) for p in model.parameters())

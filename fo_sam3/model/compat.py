@@ -1,0 +1,129 @@
+"""Scoped workarounds for sam3 0.1.4's hard-coded CUDA.
+
+Each patch is active only inside its context manager, only on machines where
+CUDA is unavailable, and is restored afterwards (reference-counted, so nested
+or concurrent uses are safe). CUDA users run sam3's code unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Callable, Iterator
+
+import torch
+
+_lock = threading.Lock()
+_active: dict[str, int] = {}
+_saved: dict[str, tuple[object, str, object]] = {}
+_ABSENT = object()
+
+
+def _needs_patch() -> bool:
+    return not torch.cuda.is_available()
+
+
+@contextlib.contextmanager
+def _patched(key: str, owner: object, name: str, make: Callable[[object], object]):
+    """Replace ``owner.name`` by ``make(original)`` for the duration of the block."""
+    with _lock:
+        if _active.get(key, 0) == 0:
+            own = vars(owner).get(name, _ABSENT)
+            _saved[key] = (owner, name, own)
+            setattr(owner, name, make(getattr(owner, name) if own is _ABSENT else own))
+        _active[key] = _active.get(key, 0) + 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _active[key] -= 1
+            if _active[key] == 0:
+                owner, name, own = _saved.pop(key)
+                if own is _ABSENT:
+                    delattr(owner, name)  # the inherited attribute shows again
+                else:
+                    setattr(owner, name, own)
+
+
+def _cpu_device(device):
+    return "cpu" if str(device).startswith("cuda") else device
+
+
+def _pos_enc_init(original):
+    def __init__(self, *args, precompute_resolution=None, **kwargs):
+        original(self, *args, precompute_resolution=None, **kwargs)
+        if precompute_resolution is not None:  # sam3 precomputes on "cuda"
+            for stride in (4, 8, 16, 32):
+                size = (precompute_resolution // stride,) * 2
+                self.forward(torch.zeros((1, 1) + size))
+                self.cache[size] = self.cache[size].clone().detach()
+
+    return __init__
+
+
+def _get_coords(original):
+    fn = original.__func__ if isinstance(original, staticmethod) else original
+    return staticmethod(lambda H, W, device: fn(H, W, _cpu_device(device)))
+
+
+@contextlib.contextmanager
+def cuda_free_construction() -> Iterator[None]:
+    """Construct sam3 modules without CUDA (position-encoding and decoder caches)."""
+    if not _needs_patch():
+        yield
+        return
+    from sam3.model.decoder import TransformerDecoder
+    from sam3.model.position_encoding import PositionEmbeddingSine
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(
+            _patched("pos_enc", PositionEmbeddingSine, "__init__", _pos_enc_init)
+        )
+        stack.enter_context(
+            _patched("coords", TransformerDecoder, "_get_coords", _get_coords)
+        )
+        yield
+
+
+def _no_pin(original):
+    def pin_memory(self, *args, **kwargs):
+        return self  # nothing to pin without an accelerator
+
+    return pin_memory
+
+
+@contextlib.contextmanager
+def cpu_forward() -> Iterator[None]:
+    """Run sam3 forwards without CUDA (geometry encoder's ``pin_memory``)."""
+    if not _needs_patch():
+        yield
+        return
+    with _patched("pin", torch.Tensor, "pin_memory", _no_pin):
+        yield
+
+
+def move_tensor_caches(model: torch.nn.Module, device: torch.device | str) -> None:
+    """Move tensors that sam3 caches outside parameters/buffers onto ``device``.
+
+    sam3 keeps position encodings, decoder coordinates and RoPE frequencies in
+    plain attributes, which ``Module.to`` does not move.
+    """
+
+    def move(value):
+        if isinstance(value, torch.Tensor):
+            return value.to(device)
+        if isinstance(value, dict):
+            return {k: move(v) for k, v in value.items()}
+        if isinstance(value, tuple):
+            return tuple(move(v) for v in value)
+        return value
+
+    skip = {"_parameters", "_buffers", "_modules"}
+    for module in model.modules():
+        for name, value in list(vars(module).items()):
+            if name in skip or name.startswith("__"):
+                continue
+            if isinstance(value, (torch.Tensor, dict, tuple)):
+                moved = move(value)
+                if moved is not value:
+                    object.__setattr__(module, name, moved)
