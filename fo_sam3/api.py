@@ -1,0 +1,70 @@
+"""Public entry points: ``segment`` runs a whole labeling job on a collection."""
+
+from __future__ import annotations
+
+from .config import SegmentConfig
+from .engine.concept import ConceptPredictor
+from .engine.concept_job import ConceptJob
+from .engine.runner import run
+from .engine.summary import RunSummary
+from .model.cache import get_model
+from .prompts.spec import PromptSpec
+from .write import prepare_output_field
+
+MODES = ("concept", "instance")
+
+
+def segment(
+    samples,
+    label_field: str,
+    text=None,
+    text_field: str | None = None,
+    box_field: str | None = None,
+    point_field: str | None = None,
+    mode: str = "concept",
+    model=None,
+    checkpoint=None,
+    variant: str | None = None,
+    device=None,
+    text_hint: bool = True,
+    text_and_boxes: bool = False,
+    **kwargs,
+) -> RunSummary:
+    """Segment ``samples`` with SAM3 and write masks into ``label_field``.
+
+    Concept mode (default) finds every instance of each text query
+    (``text=[...]`` or ``text_field``) or of each label's exemplar boxes
+    (``box_field``; ``sam_label=0`` marks negatives). Instance mode
+    (``mode="instance"``) gives each existing detection/keypoint its own mask.
+
+    ``model`` may be any sam3 ``Sam3Image`` (e.g. from ``build_sam3`` or your
+    fine-tune); otherwise one is built from ``checkpoint``/``variant``.
+    Remaining keyword arguments configure the run (see ``SegmentConfig``):
+    ``batch_size``, ``confidence``, ``overwrite``, ``skip_existing``,
+    ``output_dir``, ``nms_iou``, ``box_source``, ...
+
+    Returns a ``RunSummary`` (samples done/skipped/failed, labels written).
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    config, rest = SegmentConfig.from_kwargs(**kwargs)
+    if mode == "instance":
+        from .instance.api import segment_instances
+
+        return segment_instances(
+            samples, label_field, box_field=box_field, point_field=point_field, model=model,
+            checkpoint=checkpoint, variant=variant, device=device, config=config, **rest,
+        )
+    if rest:
+        raise TypeError(f"unexpected arguments: {', '.join(sorted(rest))}")
+    if point_field is not None:
+        raise ValueError("point prompts are used in instance mode (mode='instance')")
+    spec = PromptSpec(text=text, text_field=text_field, box_field=box_field,
+                      text_hint=text_hint, text_and_boxes=text_and_boxes)
+    spec.validate(samples)
+    view = prepare_output_field(samples, label_field, config.overwrite, config.skip_existing)
+    sam3 = get_model(model, checkpoint, variant, device)
+    job = ConceptJob(ConceptPredictor(sam3, config), spec)
+    summary = run(view, label_field, job, config)
+    summary.skipped += len(samples) - len(view)
+    return summary

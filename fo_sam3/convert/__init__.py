@@ -1,0 +1,1 @@
+"""Converters: boxes, masks and SAM3 results to FiftyOne labels."""

@@ -1,0 +1,57 @@
+"""Score, filter and de-duplicate SAM3 detections (vectorised, on device)."""
+
+from __future__ import annotations
+
+import torch
+from torchvision.ops import batched_nms
+
+
+def joint_scores(pred_logits: torch.Tensor, presence_logits: torch.Tensor) -> torch.Tensor:
+    """sigmoid(logit) x sigmoid(presence): (Q, N, 1) and (Q, 1) to (Q, N)."""
+    return pred_logits.float().sigmoid()[..., 0] * presence_logits.float().sigmoid().view(-1, 1)
+
+
+def keep_per_query(scores: torch.Tensor, threshold: float, topk: int | None) -> torch.Tensor:
+    """Boolean (Q, N) mask: score >= threshold, and among each query's top-k."""
+    keep = scores >= threshold
+    if topk is not None and topk < scores.shape[1]:
+        top = torch.zeros_like(keep)
+        top.scatter_(1, scores.topk(topk, dim=1).indices, True)
+        keep &= top
+    return keep
+
+
+def mask_iou(masks: torch.Tensor) -> torch.Tensor:
+    """Pairwise IoU of boolean masks (K, H, W) to (K, K)."""
+    flat = masks.flatten(1).float()
+    inter = flat @ flat.T
+    area = flat.sum(1)
+    union = area[:, None] + area[None, :] - inter
+    return torch.where(union > 0, inter / union.clamp(min=1), torch.zeros_like(inter))
+
+
+def classwise_nms(
+    scores: torch.Tensor,
+    groups: torch.Tensor,
+    iou: float,
+    boxes: torch.Tensor | None = None,
+    masks: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Indices kept by greedy class-wise NMS, highest score first.
+
+    ``groups`` are integer class ids; suppression happens only within a group.
+    Give ``boxes`` (K, 4) XYXY for box IoU or ``masks`` (K, H, W) bool for mask IoU.
+    """
+    if scores.numel() == 0:
+        return torch.zeros(0, dtype=torch.long, device=scores.device)
+    if boxes is not None:
+        return batched_nms(boxes.float(), scores.float(), groups, iou)
+    order = scores.argsort(descending=True)
+    ious = mask_iou(masks[order])
+    same = groups[order][:, None] == groups[order][None, :]
+    suppress = (ious > iou) & same
+    keep = torch.ones(len(order), dtype=torch.bool, device=scores.device)
+    for i in range(len(order)):
+        if keep[i]:
+            keep[i + 1 :] &= ~suppress[i, i + 1 :]
+    return order[keep]

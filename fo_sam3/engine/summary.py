@@ -1,0 +1,51 @@
+"""``RunSummary``: what a labeling run did."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass
+class RunSummary:
+    """Samples done, skipped and failed; labels written; wall time.
+
+    ``failures`` lists ``(sample_id, filepath, reason)`` per failed sample.
+    """
+
+    field: str = ""
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    detections: int = 0
+    seconds: float = 0.0
+    failures: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def images_per_second(self) -> float:
+        return self.done / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "field": self.field,
+            "done": self.done,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "detections": self.detections,
+            "seconds": round(self.seconds, 3),
+            "images_per_second": round(self.images_per_second, 3),
+            "failures": [list(f) for f in self.failures],
+            "notes": list(self.notes),
+        }
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.field}: {self.done} samples done, {self.skipped} skipped, {self.failed} failed; "
+            f"{self.detections} labels written in {self.seconds:.1f}s ({self.images_per_second:.2f} img/s)"
+        )
+        for sid, path, reason in self.failures[:10]:
+            text += f"\n  failed {sid} ({path}): {reason}"
+        if len(self.failures) > 10:
+            text += f"\n  ... and {len(self.failures) - 10} more failures"
+        return text

@@ -1,0 +1,113 @@
+"""FiftyOne ``Model`` for ``dataset.apply_model(model, label_field, prompt_field=...)``.
+
+A thin shell: prompts, inference and conversion are the same ``Job`` objects
+that ``fo_sam3.segment`` runs (which is the faster, pipelined path).
+"""
+
+from __future__ import annotations
+
+import fiftyone as fo
+import fiftyone.core.models as fom
+import numpy as np
+from PIL import Image
+
+from .config import SegmentConfig
+from .engine.concept import ConceptPredictor
+from .engine.concept_job import ConceptJob
+from .engine.data import ImageBatch, prepare
+from .engine.images import to_rgb
+from .errors import NoPromptError
+from .model.cache import get_model
+from .prompts.spec import PromptSpec
+
+
+class SAM3Model(fom.Model, fom.SamplesMixin):
+    """SAM3 as a FiftyOne model (image media; concept or instance mode).
+
+    With ``prompt_field`` (passed to ``apply_model``), a ``Detections`` field
+    gives box exemplars in concept mode (boxes to mask in instance mode), and
+    a string/list/``Classification(s)`` field gives text. Without a prompt
+    field, ``text`` is used for every image.
+    """
+
+    def __init__(self, mode="concept", text=None, model=None, checkpoint=None, variant=None,
+                 device=None, text_hint=True, prompt_field=None, **kwargs):
+        fom.SamplesMixin.__init__(self)
+        self.mode = mode
+        self.text = text
+        self.text_hint = text_hint
+        self.seg_config, extra = SegmentConfig.from_kwargs(**kwargs)
+        self.extra = extra
+        self.sam3 = get_model(model, checkpoint, variant, device, instance_interactive=(mode == "instance"))
+        self._default_prompt_field = prompt_field
+        self._jobs: dict = {}
+
+    # FiftyOne Model interface
+    media_type = "image"
+    has_logits = False
+    has_embeddings = False
+    ragged_batches = True
+    transforms = None
+
+    @property
+    def preprocess(self):
+        return False
+
+    @preprocess.setter
+    def preprocess(self, value):
+        pass
+
+    @property
+    def prompt_field(self):
+        return self.needs_fields.get("prompt_field", self._default_prompt_field)
+
+    def _job(self, sample):
+        field = self.prompt_field
+        if field in self._jobs:
+            return self._jobs[field]
+        if self.mode == "instance":
+            from .instance.job import make_instance_job
+
+            job = make_instance_job(self.sam3, self.seg_config, field, **self.extra)
+        else:
+            is_boxes = field is not None and isinstance(
+                sample._dataset.get_field(field), fo.EmbeddedDocumentField
+            ) and sample._dataset.get_field(field).document_type is fo.Detections
+            spec = PromptSpec(
+                text=None if field else self.text,
+                text_field=None if is_boxes or not field else field,
+                box_field=field if is_boxes else None,
+                text_hint=self.text_hint,
+            )
+            job = ConceptJob(ConceptPredictor(self.sam3, self.seg_config), spec)
+        self._jobs[field] = job
+        return job
+
+    def predict(self, arg, sample=None):
+        return self.predict_all([arg], samples=[sample])[0]
+
+    def predict_all(self, args, samples=None):
+        if samples is None:
+            raise ValueError("SAM3Model needs samples; use dataset.apply_model(model, ...)")
+        items, slots = [], []
+        out = [fo.Detections() for _ in args]
+        for k, (arg, sample) in enumerate(zip(args, samples)):
+            job = self._job(sample)
+            try:
+                task = job.task(sample)
+            except NoPromptError:
+                continue
+            image = to_rgb(Image.fromarray(np.asarray(arg)))
+            items.append(prepare(task, keep_image=job.keep_image, image=image))
+            slots.append(k)
+        if items:
+            job = self._job(samples[0])
+            results = job.predict(ImageBatch(items, []))
+            for k, item, result in zip(slots, items, results):
+                out[k] = job.label(item, result)[0]
+        return out
+
+
+def load_model(**kwargs) -> SAM3Model:
+    """Build a ``SAM3Model``; see its docstring and ``SegmentConfig`` for options."""
+    return SAM3Model(**kwargs)

@@ -1,0 +1,95 @@
+"""``PromptSpec``: which sample fields (or fixed texts) become SAM3 queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import fiftyone as fo
+
+from ..errors import NoPromptError, PromptError
+from .boxes import box_queries
+from .text import TEXT_FIELD_TYPES, clean_texts, text_queries, texts_from_value
+from .types import ImageTask, Query
+
+
+@dataclass(frozen=True)
+class PromptSpec:
+    """Concept prompts for each sample.
+
+    Exactly one of ``text`` (fixed list), ``text_field`` and ``box_field`` is
+    the main source; ``text`` may be combined with ``box_field`` only when
+    ``text_and_boxes=True`` (then each box label is also sent as text).
+    """
+
+    text: tuple[str, ...] | None = None
+    text_field: str | None = None
+    box_field: str | None = None
+    text_hint: bool = True
+    text_and_boxes: bool = False
+
+    def __post_init__(self):
+        if isinstance(self.text, str):
+            object.__setattr__(self, "text", tuple(t for t in self.text.split(",")))
+        elif self.text is not None:
+            object.__setattr__(self, "text", tuple(self.text))
+        sources = [s for s in (self.text, self.text_field, self.box_field) if s is not None]
+        if not sources:
+            raise PromptError("give text=[...], text_field=... or box_field=...")
+        if self.text is not None and self.text_field is not None:
+            raise PromptError("give either text or text_field, not both")
+        if self.text is not None:
+            object.__setattr__(self, "text", tuple(clean_texts(self.text, "text")))
+
+    @property
+    def fields(self) -> list[str]:
+        return [f for f in (self.text_field, self.box_field) if f]
+
+    def validate(self, samples) -> None:
+        """Check that the prompt fields exist with usable types (names the field)."""
+        if self.text_field:
+            check_field(samples, self.text_field, TEXT_FIELD_TYPES + (str, list))
+        if self.box_field:
+            check_field(samples, self.box_field, (fo.Detections,))
+
+    def queries(self, sample) -> tuple[Query, ...]:
+        """The queries for one sample; raises ``PromptError`` naming the sample."""
+        where = f"sample {sample.id}"
+        out: list[Query] = []
+        if self.box_field:
+            out += box_queries(sample[self.box_field], self.box_field, self.text_hint, where)
+        texts: list[str] = []
+        if self.text is not None:
+            texts = list(self.text)
+        elif self.text_field:
+            texts = texts_from_value(sample[self.text_field], self.text_field)
+            texts = clean_texts(texts, f"{where}, field '{self.text_field}'") if texts else []
+        boxed = [q.label for q in out]
+        if self.text_and_boxes:
+            texts += boxed
+        else:  # never a text-only and a text+box query for one label, unless asked
+            texts = [t for t in texts if t not in boxed]
+        out += text_queries(dict.fromkeys(texts))
+        if not out:
+            src = self.box_field or self.text_field or "text"
+            raise NoPromptError(f"{where}: no prompt in field '{src}'")
+        return tuple(out)
+
+    def task(self, sample) -> ImageTask:
+        return ImageTask(sample.id, sample.filepath, self.queries(sample))
+
+
+def check_field(samples, field: str, types: tuple) -> None:
+    """Raise ``PromptError`` if ``field`` is missing or holds none of ``types``."""
+    schema = samples.get_field_schema(flat=True)
+    if field not in schema:
+        raise PromptError(f"field '{field}' does not exist on '{samples._dataset.name}'")
+    ftype = schema[field]
+    doc_type = getattr(ftype, "document_type", None)
+    if doc_type is not None and doc_type in types:
+        return
+    if str in types and isinstance(ftype, fo.StringField):
+        return
+    if list in types and isinstance(ftype, fo.ListField):
+        return
+    names = ", ".join(t.__name__ for t in types)
+    raise PromptError(f"field '{field}' is {type(ftype).__name__}{f'({doc_type.__name__})' if doc_type else ''}; expected {names}")
