@@ -63,8 +63,9 @@ def segment(
                       text_hint=text_hint, text_and_boxes=text_and_boxes)
     spec.validate(samples)
     view = prepare_output_field(samples, label_field, config.overwrite, config.skip_existing)
+    already_done = len(samples) - len(view)
     sam3 = get_model(model, checkpoint, variant, device)
     job = ConceptJob(ConceptPredictor(sam3, config), spec)
     summary = run(view, label_field, job, config)
-    summary.skipped += len(samples) - len(view)
+    summary.skipped += already_done
     return summary

@@ -15,7 +15,7 @@ class SegmentConfig:
     Attributes:
         batch_size: images per forward pass (the backbone runs once per image).
         max_queries: queries per forward pass; memory grows per query.
-        confidence: keep instances with sigmoid(logit) * sigmoid(presence) >= this.
+        confidence: keep instances with sigmoid(logit) * sigmoid(presence) > this.
         topk_per_query / topk_per_image: optional caps, highest scores first.
         nms_iou: class-wise NMS IoU threshold (``None`` disables), on ``nms_on``.
         mask_threshold: probability at which upsampled masks are cut.
@@ -25,6 +25,8 @@ class SegmentConfig:
         skip_failures: record failed samples and continue (else raise).
         num_workers: DataLoader workers decoding images.
         write_batch: samples per bulk database write.
+        progress: show a progress bar (bool), or a FiftyOne progress callback
+            (see ``fiftyone.core.utils.report_progress``).
     """
 
     batch_size: int = 4
@@ -42,7 +44,7 @@ class SegmentConfig:
     skip_failures: bool = True
     num_workers: int = 2
     write_batch: int = 64
-    progress: bool = True
+    progress: object = True
     text_cache_size: int = 1024
 
     def __post_init__(self):

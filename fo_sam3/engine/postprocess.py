@@ -12,8 +12,8 @@ def joint_scores(pred_logits: torch.Tensor, presence_logits: torch.Tensor) -> to
 
 
 def keep_per_query(scores: torch.Tensor, threshold: float, topk: int | None) -> torch.Tensor:
-    """Boolean (Q, N) mask: score >= threshold, and among each query's top-k."""
-    keep = scores >= threshold
+    """Boolean (Q, N) mask: score > threshold, and among each query's top-k."""
+    keep = scores > threshold
     if topk is not None and topk < scores.shape[1]:
         top = torch.zeros_like(keep)
         top.scatter_(1, scores.topk(topk, dim=1).indices, True)

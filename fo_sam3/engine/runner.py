@@ -32,6 +32,7 @@ class Job(Protocol):
 
     fields: list[str]  # sample fields the job reads
     keep_image: bool
+    # optional: ``writer``, a class like ``BulkWriter`` (samples, field, batch_size) with add/flush
 
     def task(self, sample) -> ImageTask: ...
 
@@ -48,7 +49,8 @@ class _Writer(threading.Thread):
     def __init__(self, job: Job, samples, field: str, config: SegmentConfig, summary: RunSummary):
         super().__init__(daemon=True)
         self.job, self.config, self.summary = job, config, summary
-        self.bulk = BulkWriter(samples, field, config.write_batch)
+        writer_cls = getattr(job, "writer", BulkWriter)  # a job may write its own way (in place)
+        self.bulk = writer_cls(samples, field, config.write_batch)
         self.queue: queue.Queue = queue.Queue(maxsize=8)
         self.error: BaseException | None = None
 

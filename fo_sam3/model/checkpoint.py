@@ -32,7 +32,8 @@ def zoo_candidates() -> list[Path]:
         zoo = Path(fo.config.model_zoo_dir)
     except Exception:  # fiftyone unconfigured: nothing to look at
         return []
-    return [zoo / CKPT_NAME, zoo / "fo-sam3-image" / CKPT_NAME, zoo / "sam3" / CKPT_NAME]
+    return [zoo / CKPT_NAME, zoo / "fo-sam3" / CKPT_NAME,  # fo-sam3: the zoo source's folder
+            zoo / "fo-sam3-image" / CKPT_NAME, zoo / "sam3" / CKPT_NAME]
 
 
 def _hub_download(token: str | None = None) -> Path:

@@ -112,16 +112,17 @@ def move_tensor_caches(model: torch.nn.Module, device: torch.device | str) -> No
     def move(value):
         if isinstance(value, torch.Tensor):
             return value.to(device)
-        if isinstance(value, dict):
-            return {k: move(v) for k, v in value.items()}
-        if isinstance(value, tuple):
+        if isinstance(value, dict):  # in place: keeps the dict's identity and type
+            for k, v in value.items():
+                value[k] = move(v)
+            return value
+        if isinstance(value, tuple) and any(isinstance(v, torch.Tensor) for v in value):
             return tuple(move(v) for v in value)
         return value
 
-    skip = {"_parameters", "_buffers", "_modules"}
     for module in model.modules():
         for name, value in list(vars(module).items()):
-            if name in skip or name.startswith("__"):
+            if name.startswith("_"):  # parameters, buffers, submodules, hooks
                 continue
             if isinstance(value, (torch.Tensor, dict, tuple)):
                 moved = move(value)
