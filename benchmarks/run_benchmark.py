@@ -1,0 +1,8 @@
+"""Run the fo_sam3 throughput benchmark (see fo_sam3/bench.py and benchmarks/README.md)."""
+
+import sys
+
+from fo_sam3.bench import main
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,264 @@
+"""Throughput benchmark: sam3's Processor loop, FiftyOne's built-in SAM3, fo_sam3.
+
+Same images, prompts and weights for every method. Prints JSON (images/s,
+ratios, peak memory). Tiny model on a CPU, full model on a GPU by default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+DEFAULT_PROMPTS = "person,cat,cup"
+BOXES_PER_IMAGE = 5
+
+
+def _photos(n: int, folder: str) -> list[str]:
+    import skimage.data
+    from PIL import Image
+
+    arrays = [skimage.data.astronaut(), skimage.data.chelsea(), skimage.data.coffee(),
+              skimage.data.rocket(), skimage.data.stereo_motorcycle()[0]]
+    paths = []
+    for i in range(n):
+        path = os.path.join(folder, f"img{i:04d}.jpg")
+        Image.fromarray(arrays[i % len(arrays)]).save(path, quality=95)
+        paths.append(path)
+    return paths
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+@contextlib.contextmanager
+def _measure(device, out: dict, n: int):
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    _sync(device)
+    start = time.perf_counter()
+    yield
+    _sync(device)
+    secs = time.perf_counter() - start
+    out.update(images=n, seconds=round(secs, 3), img_per_s=round(n / secs, 3))
+    if device.type == "cuda":
+        out["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _autocast(device):
+    from fo_sam3.engine.concept import autocast
+
+    return autocast(device)
+
+
+def bench_processor(model, paths, prompts, device, out):
+    from PIL import Image
+    from sam3.model.sam3_image_processor import Sam3Processor
+
+    from fo_sam3.model import cpu_forward
+
+    proc = Sam3Processor(model, device=str(device), confidence_threshold=0.5)
+    with _measure(device, out, len(paths)), cpu_forward(), _autocast(device):
+        for p in paths:
+            state = proc.set_image(Image.open(p).convert("RGB"))
+            for text in prompts:
+                proc.set_text_prompt(text, state)
+
+
+def bench_forward_only(model, paths, prompts, batch_size, device, out):
+    from fo_sam3.config import SegmentConfig
+    from fo_sam3.engine.concept import ConceptPredictor
+    from fo_sam3.engine.data import ImageBatch, prepare
+    from fo_sam3.prompts import ImageTask, text_queries
+
+    pred = ConceptPredictor(model, SegmentConfig(batch_size=batch_size, confidence=0.5))
+    queries = tuple(text_queries(prompts))
+    items = [prepare(ImageTask(str(i), p, queries)) for i, p in enumerate(paths)]
+    batches = [ImageBatch(items[s : s + batch_size], []) for s in range(0, len(items), batch_size)]
+    pred.predict(batches[0])  # warm-up (and text cache)
+    with _measure(device, out, len(paths)):
+        for b in batches:
+            pred.predict(b)
+
+
+def bench_fo_sam3(model, dataset, prompts, batch_size, workers, device, out):
+    import fo_sam3
+
+    fo_sam3.segment(dataset.limit(min(batch_size, len(dataset))), "warmup", text=prompts, model=model,
+                    batch_size=batch_size, num_workers=0, progress=False)
+    with _measure(device, out, len(dataset)):
+        summary = fo_sam3.segment(dataset, "fo_sam3", text=prompts, model=model, batch_size=batch_size,
+                                  num_workers=workers, confidence=0.5, progress=False)
+    out["detections"] = summary.detections
+
+
+def bench_builtin(model, dataset, prompts, batch_size, workers, device, out):
+    """FiftyOne's ``segment-anything-3-image-torch`` model class, on the same weights."""
+    import fiftyone.utils.sam3 as fosam3
+
+    from fo_sam3.model import cpu_forward
+
+    global _SHARED
+    _SHARED = model
+    from fo_sam3.model.vocab import find_vocab
+
+    config = fosam3.SegmentAnything3ImageModelConfig({
+        "entrypoint_fcn": "fo_sam3.bench.shared_model",
+        "entrypoint_args": {"bpe_path": str(find_vocab()), "checkpoint_path": "unused"},
+        "confidence_thresh": 0.5,
+        "classes": list(prompts),
+        "operation_mode": "concept",
+        "device": str(device),
+    })
+    builtin = fosam3.SegmentAnything3ImageModel(config)
+    with cpu_forward():
+        dataset.limit(1).apply_model(builtin, "warmup_builtin", batch_size=1, progress=False)
+        with _measure(device, out, len(dataset)):
+            dataset.apply_model(builtin, "builtin", batch_size=batch_size, num_workers=workers, progress=False)
+
+
+_SHARED = None
+
+
+def shared_model(**_kwargs):
+    """Entrypoint that hands FiftyOne's built-in wrapper the benchmark's model."""
+    return _SHARED
+
+
+def bench_instance_loop(model, paths, boxes, device, out):
+    from PIL import Image
+    from sam3.model.sam3_image_processor import Sam3Processor
+
+    from fo_sam3.model import cpu_forward
+
+    proc = Sam3Processor(model, device=str(device))
+    with _measure(device, out, len(paths)), cpu_forward(), _autocast(device):
+        for p, b in zip(paths, boxes):
+            image = Image.open(p).convert("RGB")
+            state = proc.set_image(image)
+            model.predict_inst(state, box=b, multimask_output=False)
+
+
+def bench_instance_fo_sam3(model, dataset, batch_size, workers, device, out):
+    import fo_sam3
+
+    with _measure(device, out, len(dataset)):
+        fo_sam3.segment(dataset, "inst", mode="instance", box_field="gt5", model=model,
+                        batch_size=batch_size, num_workers=workers, progress=False)
+
+
+def _add_boxes(dataset):
+    import fiftyone as fo
+
+    rng = np.random.default_rng(0)
+    pixel_boxes = []
+    for sample in dataset.iter_samples(autosave=True):
+        rel = []
+        for _ in range(BOXES_PER_IMAGE):
+            x, y = rng.uniform(0, 0.6, 2)
+            w, h = rng.uniform(0.1, 0.4, 2)
+            rel.append([x, y, w, h])
+        sample["gt5"] = fo.Detections(detections=[fo.Detection(label="obj", bounding_box=b) for b in rel])
+        W, H = sample.metadata.width, sample.metadata.height
+        pixel_boxes.append(np.array([[x * W, y * H, (x + w) * W, (y + h) * H] for x, y, w, h in rel]))
+    return pixel_boxes
+
+
+def machine() -> dict:
+    info = {"python": platform.python_version(), "torch": torch.__version__, "cpu_count": os.cpu_count(),
+            "platform": platform.platform()}
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def parse(argv):
+    cuda = torch.cuda.is_available()
+    ap = argparse.ArgumentParser(prog="fo-sam3 bench", description=__doc__)
+    ap.add_argument("--variant", default="full" if cuda else "tiny", choices=["full", "tiny"])
+    ap.add_argument("--checkpoint", default="random", help="checkpoint path, or 'random'")
+    ap.add_argument("--images", type=int, default=64 if cuda else 8)
+    ap.add_argument("--prompts", default=DEFAULT_PROMPTS)
+    ap.add_argument("--batch-size", type=int, default=16 if cuda else 4)
+    ap.add_argument("--num-workers", type=int, default=4 if cuda else 1)
+    ap.add_argument("--device", default=None)
+    ap.add_argument("--skip", default="", help="comma list of: processor,builtin,instance")
+    ap.add_argument("--out", default=None, help="also write the JSON here")
+    return ap.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    import fiftyone as fo
+
+    from fo_sam3.model import build_sam3
+
+    args = parse(argv)
+    skip = set(filter(None, args.skip.split(",")))
+    prompts = [p.strip() for p in args.prompts.split(",") if p.strip()]
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    model = build_sam3(args.variant, checkpoint=args.checkpoint, device=device, seed=0, instance_interactive=True)
+    results: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        paths = _photos(args.images, folder)
+        dataset = fo.Dataset()
+        dataset.add_samples([fo.Sample(filepath=p) for p in paths])
+        dataset.compute_metadata()
+        try:
+            if "processor" not in skip:
+                bench_processor(model, paths, prompts, device, results.setdefault("sam3_processor_loop", {}))
+            bench_forward_only(model, paths, prompts, args.batch_size, device, results.setdefault("fo_sam3_forward_only", {}))
+            bench_fo_sam3(model, dataset, prompts, args.batch_size, args.num_workers, device, results.setdefault("fo_sam3", {}))
+            if "builtin" not in skip:
+                try:
+                    bench_builtin(model, dataset, prompts, args.batch_size, args.num_workers, device,
+                                  results.setdefault("fiftyone_builtin", {}))
+                except Exception as e:  # reported, not hidden
+                    results["fiftyone_builtin"] = {"error": f"{type(e).__name__}: {e}"[:300]}
+            if "instance" not in skip:
+                boxes = _add_boxes(dataset)
+                bench_instance_loop(model, paths, boxes, device, results.setdefault("instance_predict_inst_loop", {}))
+                bench_instance_fo_sam3(model, dataset, args.batch_size, args.num_workers, device,
+                                       results.setdefault("instance_fo_sam3", {}))
+        finally:
+            dataset.delete()
+    report = {"machine": machine(), "variant": args.variant, "device": str(device), "images": args.images,
+              "prompts": prompts, "batch_size": args.batch_size, "results": results, "ratios": _ratios(results)}
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text + "\n")
+    return 0
+
+
+def _ratios(r: dict) -> dict:
+    def rate(name):
+        return r.get(name, {}).get("img_per_s")
+
+    out = {}
+    pairs = {
+        "fo_sam3_vs_processor": ("fo_sam3", "sam3_processor_loop"),
+        "fo_sam3_vs_builtin": ("fo_sam3", "fiftyone_builtin"),
+        "fo_sam3_e2e_vs_forward_only": ("fo_sam3", "fo_sam3_forward_only"),
+        "instance_fo_sam3_vs_loop": ("instance_fo_sam3", "instance_predict_inst_loop"),
+    }
+    for key, (a, b) in pairs.items():
+        if rate(a) and rate(b):
+            out[key] = round(rate(a) / rate(b), 3)
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
