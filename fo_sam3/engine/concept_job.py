@@ -8,12 +8,17 @@ from ..config import SegmentConfig
 from ..convert.labels import detection_from_mask, prob_to_logit
 from ..convert.masks import upsample_mask
 from ..prompts.spec import PromptSpec
+from ..write import move_mask_to_file
 from .concept import ConceptPredictor, Instance
 from .data import ImageBatch, LoadedImage
 
 
 def instances_to_detections(item: LoadedImage, found: list[Instance], config: SegmentConfig) -> fo.Detections:
-    """Upsample each instance's mask (cropped) and build its ``Detection``."""
+    """Upsample each instance's mask (cropped) and build its ``Detection``.
+
+    With ``config.output_dir`` each mask goes to its PNG as soon as it exists,
+    so at most one full-resolution crop is held at a time.
+    """
     threshold = prob_to_logit(config.mask_threshold)
     dets = []
     for inst in found:
@@ -31,6 +36,8 @@ def instances_to_detections(item: LoadedImage, found: list[Instance], config: Se
                 query=query.name,
             )
         )
+        if config.output_dir:
+            move_mask_to_file(dets[-1], config.output_dir, item.task.sample_id)
     return fo.Detections(detections=dets)
 
 

@@ -42,7 +42,8 @@ class Job(Protocol):
 
 
 def _is_oom(e: BaseException) -> bool:
-    return isinstance(e, torch.OutOfMemoryError) or "out of memory" in str(e).lower()
+    text = str(e).lower()
+    return isinstance(e, torch.OutOfMemoryError) or "out of memory" in text or "can't allocate memory" in text
 
 
 class _Writer(threading.Thread):

@@ -17,8 +17,8 @@ def prepare_output_field(samples, field: str, overwrite: bool, skip_existing: bo
     """
     dataset = samples._dataset
     schema = dataset.get_field_schema(flat=True)
-    if not field or "." in field and field.split(".")[0] in schema and field not in schema:
-        raise FieldExistsError(f"invalid output field name '{field}'")
+    if not field or field.startswith("_") or "." in field:
+        raise FieldExistsError(f"invalid output field name '{field}' (use a top-level field name)")
     if field in schema:
         doc_type = getattr(schema[field], "document_type", None)
         if doc_type is not label_type:
@@ -37,6 +37,7 @@ def prepare_output_field(samples, field: str, overwrite: bool, skip_existing: bo
     try:
         dataset.add_sample_field(field, fo.EmbeddedDocumentField, embedded_doc_type=label_type)
     except ValueError:
-        if dataset.get_field(field) is None:  # not a concurrent add by another process
+        dataset.reload()  # another process may have added it just now
+        if dataset.get_field(field) is None:
             raise
     return samples
