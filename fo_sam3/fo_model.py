@@ -58,17 +58,35 @@ class SAM3Model(fom.Model, fom.SamplesMixin):
         pass
 
     @property
+    def needs_fields(self):
+        """A ``prompt_field`` given at load time is needed too: ``apply_model``
+        (and the App's zoo operator) loads only these fields."""
+        fields = dict(self._fields)
+        defaults = {"prompt_field": getattr(self, "_default_prompt_field", None),
+                    "point_field": getattr(self, "extra", {}).get("point_field")}
+        for key, value in defaults.items():
+            if value and key not in fields:
+                fields[key] = value
+        return fields
+
+    @needs_fields.setter
+    def needs_fields(self, fields):
+        self._fields = fields
+
+    @property
     def prompt_field(self):
         return self.needs_fields.get("prompt_field", self._default_prompt_field)
 
     def _job(self, sample):
         field = self.prompt_field
-        if field in self._jobs:
-            return self._jobs[field]
+        point_field = self.needs_fields.get("point_field")
+        if (field, point_field) in self._jobs:
+            return self._jobs[(field, point_field)]
         if self.mode == "instance":
             from .instance.job import make_instance_job
 
-            job = make_instance_job(self.sam3, self.seg_config, field, **self.extra)
+            options = {k: v for k, v in self.extra.items() if k != "point_field"}
+            job = make_instance_job(self.sam3, self.seg_config, field, point_field=point_field, **options)
         else:
             is_boxes = field is not None and isinstance(
                 sample._dataset.get_field(field), fo.EmbeddedDocumentField
@@ -80,7 +98,7 @@ class SAM3Model(fom.Model, fom.SamplesMixin):
                 text_hint=self.text_hint,
             )
             job = ConceptJob(ConceptPredictor(self.sam3, self.seg_config), spec)
-        self._jobs[field] = job
+        self._jobs[(field, point_field)] = job
         return job
 
     def predict(self, arg, sample=None):

@@ -1,0 +1,15 @@
+"""FiftyOne App operators of the ``@fo-sam3/sam3`` plugin (thin shells over the library)."""
+
+from .image_ops import SegmentBoxes, SegmentPoints, SegmentText
+from .video_op import TrackVideo
+
+OPERATORS = (SegmentText, SegmentBoxes, SegmentPoints, TrackVideo)
+
+
+def register(plugin) -> None:
+    """Register every operator on a FiftyOne ``PluginContext``."""
+    for operator in OPERATORS:
+        plugin.register(operator)
+
+
+__all__ = ["OPERATORS", "register", "SegmentText", "SegmentBoxes", "SegmentPoints", "TrackVideo"]

@@ -1,0 +1,88 @@
+"""``track_video``: prompt SAM3 on a frame and track through the videos."""
+
+from __future__ import annotations
+
+import fiftyone as fo
+import fiftyone.operators.types as types
+
+from . import checks, forms
+from .base import Sam3Operator
+from .params import str_param
+
+DIRECTIONS = ("both", "forward", "backward")
+
+
+class TrackVideo(Sam3Operator):
+    """Text, or frame-level boxes/keypoints on a prompt frame, tracked into a frame field."""
+
+    NAME = "track_video"
+    LABEL = "SAM3: track in videos"
+    DESCRIPTION = "Track every instance of a text prompt, or prompted objects, through videos"
+    ACTION = "Track in"
+    FRAMES = True
+    MASK_FILES = False  # masks are stored in the frame labels
+    BATCHED = False  # one video at a time
+    SUMMARY = (("samples_done", "Videos tracked"), ("samples_skipped", "Skipped"),
+               ("samples_failed", "Failed"), ("detections_written", "Masks written"))
+
+    def prompt_inputs(self, ctx, inputs):
+        error = checks.media_error(ctx.dataset, "video")
+        if error:
+            forms.flag(inputs.view("media", types.Error(label=error)), error)
+        radio = types.RadioGroup()
+        radio.add_choice("text", label="Text", description="Every instance of a concept")
+        radio.add_choice("labels", label="Boxes / points",
+                         description="Each frame-level Detection / Keypoint on the prompt frame is an object")
+        inputs.enum("prompt_source", ["text", "labels"], default="text", label="Prompts from", view=radio)
+        used: list[str] = []
+        if _source(ctx.params) == "text":
+            prop = inputs.str("text", required=True, label="Text prompt",
+                              description="One concept, e.g. 'person'")
+            if ctx.params.get("text") is not None:
+                forms.flag(prop, checks.text_error([str(ctx.params.get("text"))]))
+        elif not error:
+            has_points = bool(str_param(ctx.params, "point_field"))
+            boxes = forms.add_field_picker(
+                inputs, ctx, "box_field", "Box frame field",
+                "Frame-level Detections (required unless a point field is chosen)",
+                (fo.Detections,), frames=True, required=not has_points,
+            )
+            points = forms.add_field_picker(
+                inputs, ctx, "point_field", "Point frame field",
+                "Frame-level Keypoints (sam_labels: 1 positive, 0 negative)",
+                (fo.Keypoints,), frames=True, required=False,
+            )
+            used = [_bare(f) for f in (boxes, points) if f]
+        inputs.int("prompt_frame", min=1, default=1, label="Prompt frame", description="1-based frame number")
+        inputs.enum("direction", list(DIRECTIONS), default="both", label="Direction",
+                    view=types.DropdownView())
+        return used
+
+    def run(self, ctx, view, run_params, progress):
+        from .. import track
+
+        params = ctx.params
+        if _source(params) == "text":
+            prompts = dict(text=str_param(params, "text"))
+        else:
+            prompts = dict(box_field=str_param(params, "box_field"),
+                           point_field=str_param(params, "point_field"))
+        return track(
+            view, run_params.label_field, **prompts,
+            prompt_frame=int(params.get("prompt_frame") or 1),
+            direction=params.get("direction") or "both",
+            confidence=run_params.confidence, overwrite=run_params.overwrite,
+            skip_existing=run_params.skip_existing, progress=progress,
+            **run_params.model_kwargs(),
+        )
+
+
+def _bare(field: str) -> str:
+    return field[len(checks.FRAMES):] if field.startswith(checks.FRAMES) else field
+
+
+def _source(params) -> str:
+    source = params.get("prompt_source")
+    if source in ("text", "labels"):
+        return source
+    return "labels" if params.get("box_field") or params.get("point_field") else "text"

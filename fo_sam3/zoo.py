@@ -1,0 +1,180 @@
+"""The remote zoo model source (``manifest.json`` + root ``__init__.py``).
+
+FiftyOne imports the source's ``__init__.py`` from a file path, so that file
+only forwards to the functions here: everything that runs (and everything a
+DataLoader worker must unpickle) lives in this installed package.
+
+Models: ``fo-sam3-image`` (concept or instance mode, a ``fiftyone`` image
+model for ``apply_model``) and ``fo-sam3-video`` (a ``SAM3VideoTracker``
+whose ``track`` runs ``fo_sam3.track`` with the zoo checkpoint). Both read
+sam3.pt.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import torch
+
+from .model import arch
+from .model.checkpoint import ENV_VAR, CheckpointNotFoundError, resolve_checkpoint
+
+logger = logging.getLogger(__name__)
+
+# The manifest's "name" is "fo-sam3": FiftyOne keeps the source (and these files)
+# in <model_zoo_dir>/fo-sam3/ and imports it as module "fo-sam3" (never "fo_sam3").
+IMAGE = "fo-sam3-image"
+VIDEO = "fo-sam3-video"
+FILENAMES = {IMAGE: "sam3.pt", VIDEO: "sam3-video.pt"}  # one file each: no re-download
+_WIDTH_KEY = "detector.backbone.vision_backbone.trunk.patch_embed.proj.weight"
+
+
+def _check_name(model_name: str) -> str:
+    base = model_name.split("@")[0]
+    if base not in FILENAMES:
+        raise ValueError(f"unknown model '{model_name}'; this source has {sorted(FILENAMES)}")
+    return base
+
+
+def zoo_path(model_name: str) -> Path:
+    """Where the zoo keeps ``model_name``'s checkpoint (the source must be registered)."""
+    import fiftyone as fo
+    import fiftyone.zoo as foz
+
+    return Path(foz.get_zoo_model(model_name).get_path_in_dir(fo.config.model_zoo_dir))
+
+
+def download_model(model_name: str, model_path=None, checkpoint=None) -> Path:
+    """Put a sam3.pt checkpoint at ``model_path`` (linked if possible, else copied).
+
+    Looks, in order, at ``checkpoint``, ``$FO_SAM3_CHECKPOINT``, checkpoints
+    already in the zoo dir (the video model reuses the image model's file) and
+    the gated Hugging Face hub (when online). Raises ``CheckpointNotFoundError``
+    saying how to provide one otherwise. ``model_path`` defaults to the zoo's.
+    """
+    name = _check_name(model_name)
+    target = Path(model_path) if model_path is not None else zoo_path(name)
+    sibling = target.with_name(FILENAMES[IMAGE])
+    if name == VIDEO and checkpoint is None and not os.environ.get(ENV_VAR) and sibling.is_file():
+        source = sibling
+    else:
+        try:
+            source = resolve_checkpoint(checkpoint).path
+        except CheckpointNotFoundError as e:
+            raise CheckpointNotFoundError(
+                f"Cannot download '{name}': {e} Then run foz.download_zoo_model('{name}') again, "
+                f"or call fo_sam3.zoo.download_model('{name}', checkpoint='/path/to/sam3.pt')."
+            ) from None
+    if source is None:
+        raise ValueError("the zoo needs a checkpoint file, not checkpoint='random'")
+    source = Path(source).expanduser().resolve()
+    if target.exists() and target.resolve() == source:
+        return target
+    _link_or_copy(source, target)
+    logger.info("'%s': %s -> %s", name, source, target)
+    return target
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Hard link, else symlink, else copy; atomic (a reader never sees half a file)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError:
+        try:
+            os.symlink(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
+def detect_variant(path) -> str:
+    """``"full"`` or ``"tiny"``, from the ViT width stored in a sam3.pt checkpoint."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except RuntimeError:  # not a zip checkpoint: mmap is unsupported
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and isinstance(state.get("model"), dict):
+        state = state["model"]
+    weight = state.get(_WIDTH_KEY)
+    if weight is None:
+        raise ValueError(f"{path} is not a sam3.pt checkpoint (no '{_WIDTH_KEY}')")
+    for variant, cfg in arch.VARIANTS.items():
+        if weight.shape[0] == cfg.vit_dim:
+            return variant
+    raise ValueError(f"{path}: ViT width {weight.shape[0]} matches no variant of {sorted(arch.VARIANTS)}")
+
+
+def load_model(model_name: str, model_path, **kwargs):
+    """The zoo model: keyword arguments go to ``fo_sam3.load_model`` (image) or
+    ``SAM3VideoTracker`` (video). ``checkpoint=`` overrides the zoo file;
+    ``variant`` defaults to the one the checkpoint holds."""
+    name = _check_name(model_name)
+    checkpoint = kwargs.pop("checkpoint", None) or str(model_path)
+    if checkpoint != "random" and not Path(checkpoint).is_file():
+        raise CheckpointNotFoundError(
+            f"'{name}' has no checkpoint at {checkpoint}; run foz.download_zoo_model('{name}') "
+            f"after setting ${ENV_VAR}=/path/to/sam3.pt"
+        )
+    kwargs = _clean(kwargs, split_text=name == IMAGE)
+    if not kwargs.get("variant"):
+        kwargs["variant"] = "tiny" if checkpoint == "random" else detect_variant(checkpoint)
+    if name == VIDEO:
+        return SAM3VideoTracker(checkpoint=checkpoint, **kwargs)
+    from .fo_model import load_model as load_image_model
+
+    return load_image_model(checkpoint=checkpoint, **kwargs)
+
+
+def _clean(kwargs: dict, split_text: bool) -> dict:
+    """App-form values as keyword arguments: empty means unset; image text may be
+    comma-separated (the video model tracks one text concept)."""
+    out = {k: v for k, v in kwargs.items() if v not in (None, "")}
+    if split_text and isinstance(out.get("text"), str):
+        out["text"] = [t.strip() for t in out["text"].split(",") if t.strip()]
+    return out
+
+
+def resolve_input(model_name: str, ctx):
+    """The App form for the zoo's "apply model" operator (see ``operators.zoo_form``)."""
+    from .operators.zoo_form import zoo_model_form
+
+    return zoo_model_form(_check_name(model_name), ctx)
+
+
+def parse_parameters(model_name: str, ctx, params: dict) -> None:
+    """Turn the form's values into ``load_model`` keyword arguments, in place."""
+    cleaned = _clean(params, split_text=_check_name(model_name) == IMAGE)
+    params.clear()
+    params.update(cleaned)
+
+
+class SAM3VideoTracker:
+    """``fo-sam3-video``: tracks objects through videos with the zoo checkpoint.
+
+    Video tracking writes frame labels across whole videos, so it is not a
+    per-sample ``apply_model`` model: call ``tracker.track(samples, label_field,
+    text="person")`` (keyword arguments of ``fo_sam3.track``; those given to
+    ``load_zoo_model`` are defaults) or use the ``@fo-sam3/sam3/track_video``
+    operator.
+    """
+
+    media_type = "video"
+
+    def __init__(self, checkpoint=None, variant=None, device=None, **defaults):
+        self.checkpoint = checkpoint
+        self.variant = variant
+        self.device = device
+        self.defaults = defaults
+
+    def track(self, samples, label_field: str, **kwargs):
+        from . import track
+
+        merged = {**self.defaults, **kwargs}
+        return track(samples, label_field, checkpoint=self.checkpoint, variant=self.variant,
+                     device=self.device, **merged)
