@@ -41,6 +41,18 @@ def normalize(pixels: torch.Tensor) -> torch.Tensor:
     return (pixels.float() / 255.0 - 0.5) / 0.5
 
 
+def model_device(model) -> torch.device:
+    return next(model.parameters()).device
+
+
+@torch.inference_mode()
+def forward_backbone(model, pixels: torch.Tensor) -> dict:
+    """sam3 backbone features for uint8 (B, 3, R, R) pixels (once per image)."""
+    device = model_device(model)
+    with cpu_forward(), autocast(device):
+        return model.backbone.forward_image(normalize(pixels.to(device, non_blocking=True)))
+
+
 def _box_to_xyxy(cxcywh: torch.Tensor, width: int, height: int) -> np.ndarray:
     cx, cy, w, h = cxcywh.float().unbind(-1)
     xyxy = torch.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], dim=-1)
@@ -62,14 +74,11 @@ class ConceptPredictor:
 
     @property
     def device(self) -> torch.device:
-        return next(self.model.parameters()).device
+        return model_device(self.model)
 
-    @torch.inference_mode()
     def encode(self, pixels: torch.Tensor) -> dict:
         """Backbone features for uint8 (B, 3, R, R) pixels."""
-        with cpu_forward(), autocast(self.device):
-            x = normalize(pixels.to(self.device, non_blocking=True))
-            return self.model.backbone.forward_image(x)
+        return forward_backbone(self.model, pixels)
 
     @torch.inference_mode()
     def predict(self, batch: ImageBatch, backbone_out: dict | None = None) -> list[list[Instance]]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from ..config import SegmentConfig
-from ..engine.concept import autocast, normalize
+from ..engine.concept import autocast, forward_backbone, model_device
 from ..engine.data import ImageBatch, LoadedImage
 from ..model.compat import cpu_forward
 from ..prompts.points import rel_points_to_pixels
@@ -53,13 +53,13 @@ class InstancePredictor:
 
     @property
     def device(self) -> torch.device:
-        return next(self.model.parameters()).device
+        return model_device(self.model)
 
     @torch.inference_mode()
     def encode(self, pixels: torch.Tensor) -> dict:
         """Decoder features for uint8 (B, 3, R, R) pixels, as ``predict_inst`` prepares them."""
+        out = forward_backbone(self.model, pixels)
         with cpu_forward(), autocast(self.device):
-            out = self.model.backbone.forward_image(normalize(pixels.to(self.device, non_blocking=True)))
             sam2 = out["sam2_backbone_out"]
             fpn = list(sam2["backbone_fpn"])
             decoder = self.tracker.sam_mask_decoder
