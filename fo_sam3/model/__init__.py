@@ -2,7 +2,9 @@
 
 from .builder import build_sam3, default_device, init_empty_parameters
 from .checkpoint import CheckpointNotFoundError, resolve_checkpoint, save_checkpoint
-from .compat import cpu_forward, cuda_free_construction
+from .compat import cpu_forward, cuda_free_construction, import_sam3_quietly
+
+import_sam3_quietly()
 
 __all__ = [
     "build_sam3",

@@ -128,3 +128,20 @@ def move_tensor_caches(model: torch.nn.Module, device: torch.device | str) -> No
                 moved = move(value)
                 if moved is not value:
                     object.__setattr__(module, name, moved)
+
+
+def import_sam3_quietly() -> None:
+    """Import sam3 without letting it configure the root logger.
+
+    ``sam3.perflib.nms`` calls ``logging.debug`` at import time, which installs a
+    root handler (so FiftyOne's progress lines print twice). Remove only the
+    handlers that this import added.
+    """
+    import logging
+
+    before = list(logging.root.handlers)
+    import sam3.perflib.nms  # noqa: F401
+
+    for handler in logging.root.handlers[:]:
+        if handler not in before:
+            logging.root.removeHandler(handler)

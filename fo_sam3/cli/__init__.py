@@ -1,0 +1,121 @@
+"""``fo-sam3``: label, instances, track, demo, doctor and bench from a shell.
+
+Exit codes: 0 ok; 1 some samples failed (or the run stopped on an error);
+2 usage error (bad flags, missing dataset/field, no checkpoint). Errors are
+one line on stderr; ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+import warnings
+
+from . import commands, tools
+from .common import USAGE_ERROR, base_parser, collection_parser, model_parser, run_parser
+
+PROG = "fo-sam3"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="SAM3 segmentation for FiftyOne datasets. "
+        "Exit codes: 0 ok, 1 some samples failed, 2 usage error.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    base = base_parser()
+    labeling = [base, collection_parser(), model_parser()]
+    commands.add_label(sub, labeling + [run_parser()])
+    commands.add_instances(sub, labeling + [run_parser()])
+    commands.add_track(sub, labeling + [run_parser(batching=False)])
+    tools.add_demo(sub, [base])
+    tools.add_doctor(sub, [base])
+    tools.add_bench(sub, [base])
+    return parser
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def _not_fiftyone(record: logging.LogRecord) -> bool:
+    return not record.name.startswith(("fiftyone", "eta"))  # they have their own handlers
+
+
+def _configure_output(debug: bool) -> None:
+    """One root log handler for fo_sam3's warnings (FiftyOne's loggers have their
+    own); hide torch/sam3 import noise."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_not_fiftyone)
+    if not any(getattr(h, "fo_sam3_cli", False) for h in logging.root.handlers):
+        handler.fo_sam3_cli = True
+        logging.root.addHandler(handler)
+    if debug:
+        logging.getLogger("fo_sam3").setLevel(logging.DEBUG)
+        return
+    handler.setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*CUDA is not available.*")
+    warnings.filterwarnings("ignore", message=".*torch.jit.script.*is deprecated.*")
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr, flush=True)
+
+
+def _usage_errors() -> tuple:
+    """Errors that mean a wrong request (exit 2) rather than a failed run."""
+    from ..errors import FoSam3Error
+    from ..model.checkpoint import CheckpointNotFoundError
+
+    kinds = (FoSam3Error, CheckpointNotFoundError)
+    video = sys.modules.get("fo_sam3.video.errors")  # loaded only if video ran
+    if video is not None:
+        kinds += (video.VideoPromptError, video.VideoFieldError)
+    return kinds
+
+
+def _guarded(run, debug: bool) -> int:
+    """Run ``run()``; map errors to one stderr line and an exit code."""
+    try:
+        return int(run() or 0)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except Exception as e:
+        if debug:
+            traceback.print_exc()
+        if isinstance(e, _usage_errors()):
+            _error(str(e))
+            return USAGE_ERROR
+        _error(f"{type(e).__name__}: {e}" + ("" if debug else " (run with --debug for the traceback)"))
+        return 1
+
+
+def main(argv=None) -> int:
+    """The ``fo-sam3`` console script; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    _configure_output(debug)
+    if argv and argv[0] == "bench":  # its own parser owns every flag after it
+        try:
+            return _guarded(lambda: tools.run_bench([a for a in argv[1:] if a != "--debug"]), debug)
+        except SystemExit as e:  # bench's argparse: --help (0) or a usage error (2)
+            return e.code if isinstance(e.code, int) else USAGE_ERROR
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse: --help/--version (0) or a usage error (2)
+        return e.code if isinstance(e.code, int) else USAGE_ERROR
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return USAGE_ERROR
+    return _guarded(lambda: args.handler(args), debug)
+
+
+__all__ = ["main", "build_parser"]

@@ -1,0 +1,91 @@
+"""``--delegate``: queue the matching ``@fo-sam3/sam3`` operator as a delegated operation.
+
+The operation is validated now (the operator's own form checks) and runs
+later in ``fiftyone delegated launch`` (or an orchestrator) on the same
+samples (``--view``/``--tags``/``--limit``), with the parameters the App form
+would send.
+"""
+
+from __future__ import annotations
+
+from .common import UsageError
+
+PLUGIN = "@fo-sam3/sam3"
+UNSUPPORTED = {  # flag -> attribute; the operators have no input for these
+    "--device": "device", "--nms-iou": "nms_iou", "--no-text-hint": "no_text_hint",
+    "--text-and-boxes": "text_and_boxes", "--workers": "workers", "--app": "app", "--topk": "topk",
+}
+
+
+def _common(args) -> dict:
+    """Output, run and model parameters shared by every operator."""
+    for flag, attr in UNSUPPORTED.items():
+        if getattr(args, attr, None) not in (None, False):
+            raise UsageError(f"{flag} cannot be combined with --delegate")
+    params = dict(view_target="CURRENT_VIEW", label_field=args.field, overwrite=args.overwrite,
+                  skip_existing=args.skip_existing, variant=args.variant or "full")
+    if args.checkpoint:
+        params["checkpoint"] = args.checkpoint
+    if args.confidence is not None:
+        params["confidence"] = args.confidence
+    if getattr(args, "batch_size", None) is not None:
+        params["batch_size"] = args.batch_size
+    if getattr(args, "output_dir", None):
+        params.update(mask_storage="files", output_dir=args.output_dir)
+    return params
+
+
+def queue_label(args, samples) -> int:
+    if args.box_field and (args.text or args.text_field):
+        raise UsageError("with --delegate, give either text prompts or --box-field, not both")
+    if args.box_field:
+        return queue("segment_boxes", samples, _common(args), box_field=args.box_field, mode="concept")
+    if args.text_field:
+        return queue("segment_text", samples, _common(args), prompt_source="field", text_field=args.text_field)
+    return queue("segment_text", samples, _common(args), prompt_source="text", text=args.text)
+
+
+def queue_instances(args, samples) -> int:
+    if args.box_field and args.point_field:
+        raise UsageError("with --delegate, give either --box-field or --point-field, not both")
+    if args.box_field:
+        return queue("segment_boxes", samples, _common(args), box_field=args.box_field, mode="instance")
+    return queue("segment_points", samples, _common(args), point_field=args.point_field)
+
+
+def queue_track(args, samples) -> int:
+    params = _common(args)
+    params.update(prompt_frame=args.frame, direction=args.direction)
+    if args.text:
+        return queue("track_video", samples, params, prompt_source="text", text=args.text)
+    prompts = {k: v for k, v in (("box_field", args.box_field), ("point_field", args.point_field)) if v}
+    return queue("track_video", samples, params, prompt_source="labels", **prompts)
+
+
+def queue(name: str, samples, params: dict, **prompts) -> int:
+    """Queue ``PLUGIN/name`` on ``samples``; print the operation id and how to run it."""
+    import fiftyone.operators as foo
+    from fiftyone.operators.executor import ExecutionError
+
+    uri = f"{PLUGIN}/{name}"
+    if not foo.operator_exists(uri):
+        raise UsageError(
+            f"operator {uri} is not installed: link or copy this plugin into FiftyOne's plugins dir "
+            "(fo.config.plugins_dir, or set FIFTYONE_PLUGINS_DIR) and check `fiftyone operators list`"
+        )
+    ctx = dict(dataset=samples._dataset, view=samples.view(), params={**params, **prompts},
+               request_delegation=True)
+    try:
+        result = foo.execute_operator(uri, ctx=ctx)
+    except ExecutionError as e:  # the operator's form rejected the parameters
+        if str(e).startswith("Validation error"):
+            raise UsageError(f"{uri}: {e}") from e
+        raise
+    if not result.delegated:
+        raise RuntimeError(f"{uri} ran immediately instead of being queued")
+    op_id = str(result.result["id"])
+    print(f"Queued delegated operation {op_id} ({uri}) on {len(samples)} samples of "
+          f"'{samples._dataset.name}'.")
+    print("Run queued operations with:  fiftyone delegated launch")
+    print(f"Check on it with:            fiftyone delegated info {op_id}")
+    return 0
