@@ -42,10 +42,13 @@ def _hub_download(token: str | None = None) -> Path:
     return Path(hf_hub_download(repo_id=HUB_REPO, filename=CKPT_NAME, token=token))
 
 
-def resolve_checkpoint(checkpoint: str | os.PathLike | None = None, hub: bool = True) -> Resolved:
+def resolve_checkpoint(
+    checkpoint: str | os.PathLike | None = None, hub: bool = True, token: str | None = None
+) -> Resolved:
     """Resolve a checkpoint in order: explicit path, $FO_SAM3_CHECKPOINT, zoo dir, hub.
 
-    ``checkpoint="random"`` means random weights on purpose. Raises
+    ``checkpoint="random"`` means random weights on purpose. The hub token is
+    ``token`` or ``$HF_TOKEN``; it is never logged. Raises
     ``CheckpointNotFoundError`` naming everything tried when nothing is found.
     """
     if checkpoint is not None and str(checkpoint) == RANDOM:
@@ -70,7 +73,7 @@ def resolve_checkpoint(checkpoint: str | os.PathLike | None = None, hub: bool = 
         tried.append(f"{path} (no such file)")
     if hub and os.environ.get("HF_HUB_OFFLINE", "0") in ("0", "", "false"):
         try:
-            return Resolved(_hub_download(os.environ.get("HF_TOKEN")), "hub")
+            return Resolved(_hub_download(token or os.environ.get("HF_TOKEN")), "hub")
         except Exception as e:  # offline, gated without a token, ...
             tried.append(f"hub {HUB_REPO}/{CKPT_NAME} ({type(e).__name__}: {_first_line(e)})")
     else:

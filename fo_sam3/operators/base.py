@@ -18,6 +18,7 @@ from .params import RunParams
 
 DELEGATE_ABOVE = 8  # targets with more samples default to delegated execution
 PROGRESS_EVERY_S = 2.0
+HUB_TOKEN_SECRET = "HF_TOKEN"  # a FiftyOne plugin secret (fiftyone.yml)
 
 
 class DelegatedProgress:
@@ -45,6 +46,19 @@ def summary_dict(summary) -> dict:
     if hasattr(summary, "as_dict"):
         return summary.as_dict()
     return dataclasses.asdict(summary)
+
+
+def with_hub_checkpoint(run_params: RunParams, ctx) -> RunParams:
+    """With the plugin secret ``HF_TOKEN`` set, resolve (and download) the
+    checkpoint with it; the token itself never leaves this call."""
+    wants_hub = run_params.variant == "full" and run_params.checkpoint != "random"
+    token = ctx.secrets.get(HUB_TOKEN_SECRET) if wants_hub else None
+    if not token:
+        return run_params
+    from ..model.checkpoint import resolve_checkpoint
+
+    path = resolve_checkpoint(run_params.checkpoint, token=token).path
+    return dataclasses.replace(run_params, checkpoint=str(path))
 
 
 class Sam3Operator(foo.Operator):
@@ -108,7 +122,7 @@ class Sam3Operator(foo.Operator):
 
     def execute(self, ctx):
         view = ctx.target_view()
-        run_params = RunParams.from_params(ctx.params, delegated=ctx.delegated)
+        run_params = with_hub_checkpoint(RunParams.from_params(ctx.params, delegated=ctx.delegated), ctx)
         summary = self.run(ctx, view, run_params, progress_for(ctx, self.LABEL))
         if not ctx.delegated:
             ctx.trigger("reload_dataset")
