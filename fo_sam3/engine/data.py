@@ -41,12 +41,26 @@ class LoadFailure:
 
 @dataclass
 class ImageBatch:
+    """Decoded images and the tasks that failed to load.
+
+    ``pixels`` stacks the items' pixels (uint8, B x 3 x R x R); ``collate``
+    builds it in the worker, and ``pin_memory`` lets the DataLoader pin it.
+    """
+
     items: list[LoadedImage]
     failures: list[LoadFailure]
+    stacked: torch.Tensor | None = None
 
     @property
     def pixels(self) -> torch.Tensor:
-        return torch.stack([it.pixels for it in self.items])
+        if self.stacked is None:
+            self.stacked = torch.stack([it.pixels for it in self.items])
+        return self.stacked
+
+    def pin_memory(self) -> "ImageBatch":
+        if self.items:
+            self.stacked = self.pixels.pin_memory()
+        return self
 
 
 def prepare(task: ImageTask, resolution: int = RESOLUTION, keep_image: bool = False, image=None) -> LoadedImage:
@@ -81,7 +95,10 @@ class TaskDataset(Dataset):
 
 def collate(items: list) -> ImageBatch:
     """Module-level collate function (picklable for spawn-mode workers)."""
-    return ImageBatch(
+    batch = ImageBatch(
         items=[it for it in items if isinstance(it, LoadedImage)],
         failures=[it for it in items if isinstance(it, LoadFailure)],
     )
+    if batch.items:  # stack in the worker, not in the main thread
+        batch.stacked = torch.stack([it.pixels for it in batch.items])
+    return batch
