@@ -73,11 +73,7 @@ def _usage_errors() -> tuple:
     from ..errors import FoSam3Error
     from ..model.checkpoint import CheckpointNotFoundError
 
-    kinds = (FoSam3Error, CheckpointNotFoundError)
-    video = sys.modules.get("fo_sam3.video.errors")  # loaded only if video ran
-    if video is not None:
-        kinds += (video.VideoPromptError, video.VideoFieldError)
-    return kinds
+    return (FoSam3Error, CheckpointNotFoundError)
 
 
 def _guarded(run, debug: bool) -> int:

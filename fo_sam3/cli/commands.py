@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import delegate
-from .common import UsageError, finish, load_samples, model_kwargs, run_kwargs, track_report
+from .common import UsageError, finish, load_samples, model_kwargs, run_kwargs
 
 DEFAULT_FIELD = "sam3"
 
@@ -120,4 +120,4 @@ def run_track(args) -> int:
         point_field=args.point_field, prompt_frame=args.frame, direction=args.direction,
         **model_kwargs(args), **kwargs,
     )
-    return finish(args, track_report(summary, args.field.removeprefix("frames.")), samples)
+    return finish(args, summary, samples)

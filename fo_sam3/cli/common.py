@@ -113,33 +113,13 @@ def run_kwargs(args, **extra) -> dict:
     return kwargs
 
 
-def track_report(summary, field: str) -> tuple[str, dict]:
-    """Text and JSON of a video ``TrackSummary`` (videos, frames and masks written)."""
-    fps = summary.frames_written / summary.seconds if summary.seconds > 0 else 0.0
-    data = {
-        "field": f"frames.{field}", "done": summary.samples_done, "skipped": summary.samples_skipped,
-        "failed": summary.samples_failed, "frames": summary.frames_written,
-        "detections": summary.detections_written, "seconds": round(summary.seconds, 3),
-        "frames_per_second": round(fps, 3), "failures": [[k, v] for k, v in summary.failures.items()],
-    }
-    text = (f"frames.{field}: {data['done']} videos done, {data['skipped']} skipped, {data['failed']} failed; "
-            f"{data['frames']} frames, {data['detections']} labels written in {summary.seconds:.1f}s "
-            f"({fps:.2f} frames/s)")
-    for sid, reason in list(summary.failures.items())[:10]:
-        text += f"\n  failed {sid}: {reason}"
-    return text, data
-
-
 def finish(args, summary, samples) -> int:
     """Print the summary, open the App if asked; 1 if any sample failed, else 0.
 
-    ``summary`` is a ``RunSummary``, or ``(text, dict)`` from ``track_report``.
+    ``summary`` is a ``RunSummary`` or a video ``TrackSummary``.
     """
-    if isinstance(summary, tuple):
-        text, data = summary
-    else:
-        text = "\n".join([str(summary)] + [f"  note: {n}" for n in summary.notes])
-        data = summary.as_dict()
+    text = "\n".join([str(summary)] + [f"  note: {n}" for n in getattr(summary, "notes", [])])
+    data = summary.as_dict()
     print(json.dumps(data, indent=2) if args.json else text, flush=True)
     if args.app:
         import fiftyone as fo

@@ -10,7 +10,7 @@ import torch
 
 from . import arch, tracker_arch
 from .checkpoint import image_model_state, load_state, resolve_checkpoint
-from .compat import cuda_free_construction, move_tensor_caches
+from .compat import cuda_free_construction, move_tensor_caches, release_global_autocast
 from .vocab import find_vocab
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,9 @@ def _build_graph(cfg: arch.ArchConfig, bpe_path: str, instance_interactive: bool
     )
     inst = None
     if instance_interactive:
-        inst = SAM3InteractiveImagePredictor(tracker_arch.tracker(cfg))
+        tracker = tracker_arch.tracker(cfg)
+        release_global_autocast(tracker)  # sam3 leaves bf16 autocast on for the thread
+        inst = SAM3InteractiveImagePredictor(tracker)
     return Sam3Image(
         backbone=backbone,
         transformer=arch.grounding_transformer(cfg),

@@ -145,3 +145,16 @@ def import_sam3_quietly() -> None:
     for handler in logging.root.handlers[:]:
         if handler not in before:
             logging.root.removeHandler(handler)
+
+
+def release_global_autocast(tracker) -> None:
+    """Undo the ``autocast`` that ``Sam3TrackerPredictor.__init__`` enters for good.
+
+    sam3 enters ``torch.autocast("cuda", bfloat16)`` in the constructor and
+    never leaves it, which would switch the whole building thread to bfloat16.
+    fo_sam3 instead enters autocast around its own video calls (``autocast()``).
+    """
+    ctx = getattr(tracker, "bf16_context", None)
+    if ctx is not None and not getattr(tracker, "_fo_sam3_autocast_released", False):
+        ctx.__exit__(None, None, None)
+        tracker._fo_sam3_autocast_released = True

@@ -41,13 +41,6 @@ def progress_for(ctx, label: str):
     return None
 
 
-def summary_dict(summary) -> dict:
-    """A JSON-able dict of a ``RunSummary`` or a video ``TrackSummary``."""
-    if hasattr(summary, "as_dict"):
-        return summary.as_dict()
-    return dataclasses.asdict(summary)
-
-
 def with_hub_checkpoint(run_params: RunParams, ctx) -> RunParams:
     """With the plugin secret ``HF_TOKEN`` set, resolve (and download) the
     checkpoint with it; the token itself never leaves this call."""
@@ -126,7 +119,7 @@ class Sam3Operator(foo.Operator):
         summary = self.run(ctx, view, run_params, progress_for(ctx, self.LABEL))
         if not ctx.delegated:
             ctx.trigger("reload_dataset")
-        return summary_dict(summary)
+        return summary.as_dict()  # a RunSummary or a video TrackSummary
 
     def resolve_output(self, ctx):
         outputs = types.Object()

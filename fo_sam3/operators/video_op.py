@@ -22,8 +22,8 @@ class TrackVideo(Sam3Operator):
     FRAMES = True
     MASK_FILES = False  # masks are stored in the frame labels
     BATCHED = False  # one video at a time
-    SUMMARY = (("samples_done", "Videos tracked"), ("samples_skipped", "Skipped"),
-               ("samples_failed", "Failed"), ("detections_written", "Masks written"))
+    SUMMARY = (("done", "Videos tracked"), ("skipped", "Skipped"),
+               ("failed", "Failed"), ("frames", "Frames written"), ("detections", "Masks written"))
 
     def prompt_inputs(self, ctx, inputs):
         error = checks.media_error(ctx.dataset, "video")

@@ -8,6 +8,7 @@ tiny variant runs the same graph as the released model.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 
@@ -18,7 +19,7 @@ from ..model.builder import _init_nonfinite, _null, default_device, init_empty_p
 from ..model.checkpoint import load_state, resolve_checkpoint
 from ..model.compat import cuda_free_construction, move_tensor_caches
 from ..model.vocab import find_vocab
-from .compat import release_global_autocast
+from ..model.compat import release_global_autocast
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +124,9 @@ def build_sam3_video(
         if missing:
             logger.warning("checkpoint %s lacks %d keys, e.g. %s", resolved.path, len(missing), missing[:3])
         if unexpected:
-            logger.warning("checkpoint %s has %d unused keys, e.g. %s", resolved.path, len(unexpected), unexpected[:3])
+            logger.warning(
+                "checkpoint %s has %d unused keys, e.g. %s", resolved.path, len(unexpected), unexpected[:3]
+            )
         _init_nonfinite(model, seed)
     model = model.to(device).eval()
     move_tensor_caches(model, device)
@@ -131,3 +134,14 @@ def build_sam3_video(
     model.fo_sam3_checkpoint = resolved
     model.fo_sam3_arch = cfg
     return model
+
+
+@functools.lru_cache(maxsize=1)
+def _cached_model(variant: str, checkpoint: str | None, device: str):
+    return build_sam3_video(variant, checkpoint, device, seed=0)
+
+
+def load_video_model(variant: str | None = None, checkpoint=None, device=None):
+    """``build_sam3_video`` (seed 0), reusing the last model built with the same arguments."""
+    device = str(torch.device(device) if device is not None else default_device())
+    return _cached_model(variant or "full", None if checkpoint is None else str(checkpoint), device)

@@ -28,7 +28,7 @@ def test_track_video_from_boxes(run_op, video_dataset):
     ds = video_dataset
     result = run_op("track_video", ds, prompt_source="labels", box_field="gt", prompt_frame=1,
                     label_field="trk", confidence=0.0, **TINY)
-    assert result.result["samples_done"] == 1 and result.result["samples_failed"] == 0
+    assert result.result["done"] == 1 and result.result["failed"] == 0
     frames = ds.first().frames
     assert len(frames) == FRAMES
     for fn in range(1, FRAMES + 1):

@@ -1,0 +1,115 @@
+"""Frozen, validated configuration and summary of a video tracking run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DIRECTIONS = ("both", "forward", "backward")
+
+
+@dataclass(frozen=True)
+class TrackConfig:
+    """What to track and how.
+
+    Attributes:
+        text: concept prompt; every instance on ``prompt_frames[0]`` (and new
+            ones later) is tracked. Exclusive with ``box_field``/``point_field``.
+        box_field / point_field: frame-level ``Detections`` / ``Keypoints``
+            fields whose labels on ``prompt_frames`` each become one tracked
+            object (``index`` keeps identity; ``sam_labels`` gives point
+            polarity, 1 positive / 0 negative).
+        prompt_frames: 1-based frame numbers holding the prompts; ``None``
+            (box/point only) means every frame with prompt labels.
+        direction: ``"both"``, ``"forward"`` or ``"backward"`` from the prompts.
+        confidence: write a tracked object on a frame only if its score is at
+            least this (text: sam3's detection score of the track; box/point:
+            sigmoid of the tracker's per-frame object score).
+        detection_threshold / new_track_threshold: text mode only; sam3's
+            ``score_threshold_detection`` / ``new_det_thresh`` (``None``: keep
+            the model's, 0.5 / 0.7 for the released model).
+        memory_window: frames of tracker memory kept around the current and
+            prompt frames (see ``fo_sam3.video.memory``); ``None`` keeps all.
+        offload_state_to_cpu: keep the tracker's per-frame memory in host RAM
+            (always on without CUDA).
+        frame_cache_dir: where decoded frames are memory-mapped (temp dir).
+        label: label for box/point tracks whose prompt has none.
+        overwrite / skip_existing / skip_failures / progress: see ``track``.
+    """
+
+    text: str | None = None
+    box_field: str | None = None
+    point_field: str | None = None
+    prompt_frames: tuple[int, ...] | None = (1,)
+    direction: str = "both"
+    confidence: float = 0.5
+    detection_threshold: float | None = None
+    new_track_threshold: float | None = None
+    memory_window: int | None = 64
+    offload_state_to_cpu: bool = True
+    frame_cache_dir: str | None = None
+    label: str = "object"
+    overwrite: bool = False
+    skip_existing: bool = False
+    skip_failures: bool = True
+    progress: bool = True
+
+    def __post_init__(self):
+        has_instance = bool(self.box_field or self.point_field)
+        if self.text is not None and not str(self.text).strip():
+            raise ValueError("text must be a non-empty string")
+        if (self.text is not None) == has_instance:
+            raise ValueError("give exactly one kind of prompt: text=..., or box_field=/point_field=")
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {DIRECTIONS}, got {self.direction!r}")
+        if self.prompt_frames is not None:
+            frames = tuple(self.prompt_frames)
+            if not frames or any(int(f) != f or f < 1 for f in frames):
+                raise ValueError(f"prompt frames are 1-based frame numbers, got {self.prompt_frames!r}")
+            object.__setattr__(self, "prompt_frames", tuple(sorted(set(int(f) for f in frames))))
+        if self.text is not None and (self.prompt_frames is None or len(self.prompt_frames) != 1):
+            raise ValueError("a text prompt needs exactly one prompt_frame")
+        for name in ("confidence", "detection_threshold", "new_track_threshold"):
+            v = getattr(self, name)
+            if v is not None and not 0.0 <= v <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {v}")
+        if self.memory_window is not None and self.memory_window < 16:
+            raise ValueError("memory_window must be >= 16 frames (or None to keep all)")
+        if self.overwrite and self.skip_existing:
+            raise ValueError("overwrite and skip_existing are mutually exclusive")
+
+
+@dataclass(frozen=True)
+class TrackSummary:
+    """What a ``track`` run did. ``failures`` maps sample id to the reason."""
+
+    label_field: str = ""
+    samples_done: int = 0
+    samples_skipped: int = 0
+    samples_failed: int = 0
+    frames_written: int = 0
+    detections_written: int = 0
+    seconds: float = 0.0
+    failures: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def frames_per_second(self) -> float:
+        return self.frames_written / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "field": f"frames.{self.label_field}", "done": self.samples_done, "skipped": self.samples_skipped,
+            "failed": self.samples_failed, "frames": self.frames_written,
+            "detections": self.detections_written, "seconds": round(self.seconds, 3),
+            "frames_per_second": round(self.frames_per_second, 3),
+            "failures": [[k, v] for k, v in self.failures.items()],
+        }
+
+    def __str__(self) -> str:
+        text = (
+            f"frames.{self.label_field}: {self.samples_done} videos done, {self.samples_skipped} skipped, "
+            f"{self.samples_failed} failed; {self.frames_written} frames, {self.detections_written} labels "
+            f"written in {self.seconds:.1f}s ({self.frames_per_second:.2f} frames/s)"
+        )
+        for sid, reason in list(self.failures.items())[:10]:
+            text += f"\n  failed {sid}: {reason}"
+        return text

@@ -1,0 +1,113 @@
+"""Track one video file: the FiftyOne-dataset-agnostic core of ``track``."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator, Sequence
+
+import fiftyone as fo
+import torch
+from tqdm.auto import tqdm
+
+from . import compat
+from .concept import thresholds, track_concept
+from .config import TrackConfig
+from .errors import VideoPromptError
+from .frames import FrameSource
+from .instance import track_instances
+from .labels import to_detection
+from .prompts import ObjectPrompt
+
+
+def model_device(model) -> torch.device:
+    return next(model.parameters()).device
+
+
+@contextlib.contextmanager
+def running(model, cfg: TrackConfig) -> Iterator[None]:
+    """Everything sam3's video model needs around a run (all scoped)."""
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(torch.inference_mode())
+        stack.enter_context(compat.cpu_video())
+        stack.enter_context(compat.sam3_fixes())
+        stack.enter_context(compat.autocast(model_device(model)))
+        stack.enter_context(compat.state_offload(model.tracker, cfg.offload_state_to_cpu))
+        stack.enter_context(compat.quiet_sam3_progress())
+        if cfg.text is not None:
+            stack.enter_context(thresholds(model, cfg.detection_threshold, cfg.new_track_threshold))
+        else:
+            stack.enter_context(compat.tracker_backbone(model))
+        yield
+
+
+def _check_prompt_frames(prompts: Sequence[ObjectPrompt], num_frames: int) -> None:
+    outside = sorted({p.frame_idx + 1 for p in prompts if p.frame_idx >= num_frames})
+    if outside:
+        raise VideoPromptError(f"prompt frame(s) {outside} are beyond the video's {num_frames} frames")
+
+
+def _labels_by_id(prompts: Sequence[ObjectPrompt], default: str) -> dict[int, str]:
+    labels: dict[int, str] = {}
+    for p in prompts:
+        if p.label and p.obj_id not in labels:
+            labels[p.obj_id] = p.label
+    return {p.obj_id: labels.get(p.obj_id, default) for p in prompts}
+
+
+def track_video(
+    model,
+    filepath: str,
+    cfg: TrackConfig,
+    prompts: Sequence[ObjectPrompt] = (),
+    progress: bool = False,
+) -> tuple[int, dict[int, list[fo.Detection]]]:
+    """Track objects through one video file.
+
+    Args:
+        model: a ``build_sam3_video`` model.
+        filepath: the video.
+        cfg: what to track (``cfg.text``), or how (``prompts`` for box/point runs).
+        prompts: box/point prompts (0-based frames, relative coordinates).
+
+    Returns:
+        ``(num_frames, detections)`` where ``detections`` maps each processed
+        1-based frame number to its ``Detection``s (one per track id, sorted by
+        ``index``). Frames a pass did not reach are absent.
+    """
+    if cfg.text is None and not prompts:
+        raise VideoPromptError("no box/point prompts were given")
+    with tqdm(desc="decoding", unit="frame", leave=False, disable=not progress) as decoding:
+        frames = FrameSource(
+            filepath,
+            size=model.image_size,
+            cache_dir=cfg.frame_cache_dir,
+            progress=lambda n: decoding.update(n - decoding.n),
+        )
+    with frames:
+        if cfg.text is None:
+            _check_prompt_frames(prompts, len(frames))
+            labels = _labels_by_id(prompts, cfg.label)
+        first = cfg.prompt_frames[0] if cfg.prompt_frames else 1
+        bar = tqdm(total=len(frames), desc="frames", leave=False, disable=not progress)
+        merged: dict[int, dict[int, fo.Detection]] = {}
+        with running(model, cfg), bar:
+            if cfg.text is not None:
+                stream = track_concept(
+                    model, frames, cfg.text, first - 1, cfg.direction, cfg.memory_window
+                )
+            else:
+                stream = track_instances(
+                    model, frames, prompts, cfg.direction, cfg.memory_window, cfg.offload_state_to_cpu
+                )
+            for frame_idx, objects in stream:
+                out = merged.setdefault(frame_idx + 1, {})
+                for obj in objects:
+                    if obj.score < cfg.confidence:
+                        continue
+                    label = cfg.text if cfg.text is not None else labels.get(obj.obj_id, cfg.label)
+                    det = to_detection(obj, frames.width, frames.height, label)
+                    if det is not None:
+                        out[obj.obj_id] = det  # a later pass replaces, never duplicates
+                bar.update(len(merged) - bar.n)
+        num_frames = len(frames)
+    return num_frames, {fn: [d[k] for k in sorted(d)] for fn, d in sorted(merged.items())}
