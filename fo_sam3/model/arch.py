@@ -238,7 +238,6 @@ def segmentation_head(cfg: ArchConfig):
 
 def geometry_encoder(cfg: ArchConfig):
     from sam3.model.geometry_encoders import SequenceGeometryEncoder
-    from sam3.model.memory import CXBlock  # noqa: F401  (kept for parity)
 
     return SequenceGeometryEncoder(
         pos_enc=_pos_enc(cfg, precompute=False),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
+from typing import Callable
 
 import torch
 
@@ -80,6 +82,47 @@ def _build_graph(cfg: arch.ArchConfig, bpe_path: str, instance_interactive: bool
     )
 
 
+def assemble(
+    variant: str,
+    checkpoint,
+    device,
+    seed: int | None,
+    bpe_path,
+    make_graph: Callable[[arch.ArchConfig, str], torch.nn.Module],
+    map_state: Callable[[dict], dict] = lambda state: state,
+) -> torch.nn.Module:
+    """Build ``make_graph(cfg, bpe_path)`` for ``variant``, load or initialise its
+    weights, and place it on ``device`` in eval mode (shared by image and video)."""
+    if variant not in arch.VARIANTS:
+        raise ValueError(f"variant must be one of {sorted(arch.VARIANTS)}, got {variant!r}")
+    cfg = arch.VARIANTS[variant]
+    if checkpoint is None and variant == "tiny":
+        checkpoint = "random"
+    resolved = resolve_checkpoint(checkpoint)
+    device = torch.device(device) if device is not None else default_device()
+    bpe = str(bpe_path) if bpe_path else str(find_vocab())
+    fork = torch.random.fork_rng(devices=[]) if seed is not None else contextlib.nullcontext()
+    with fork, cuda_free_construction():
+        if seed is not None:
+            torch.manual_seed(seed)
+        model = make_graph(cfg, bpe)
+    if resolved.path is None:
+        init_empty_parameters(model, seed)
+    else:
+        state = map_state(load_state(resolved.path))
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        for what, keys in (("lacks", missing), ("has unused", unexpected)):
+            if keys:
+                logger.warning("checkpoint %s %s %d keys, e.g. %s", resolved.path, what, len(keys), keys[:3])
+        _init_nonfinite(model, seed)
+    model = model.to(device).eval()
+    move_tensor_caches(model, device)
+    model.fo_sam3_variant = variant
+    model.fo_sam3_checkpoint = resolved
+    model.fo_sam3_arch = cfg
+    return model
+
+
 def build_sam3(
     variant: str = "full",
     checkpoint: str | os.PathLike | None = None,
@@ -100,41 +143,11 @@ def build_sam3(
         seed: seeds the random init, so two builds are identical.
         instance_interactive: add the SAM1-style ``predict_inst`` head.
     """
-    if variant not in arch.VARIANTS:
-        raise ValueError(f"variant must be one of {sorted(arch.VARIANTS)}, got {variant!r}")
-    cfg = arch.VARIANTS[variant]
-    if checkpoint is None and variant == "tiny":
-        checkpoint = "random"
-    resolved = resolve_checkpoint(checkpoint)
-    device = torch.device(device) if device is not None else default_device()
-    bpe = str(bpe_path) if bpe_path else str(find_vocab())
-
-    fork = torch.random.fork_rng(devices=[]) if seed is not None else _null()
-    with fork, cuda_free_construction():
-        if seed is not None:
-            torch.manual_seed(seed)
-        model = _build_graph(cfg, bpe, instance_interactive)
-    if resolved.path is None:
-        init_empty_parameters(model, seed)
-    else:
-        state = image_model_state(load_state(resolved.path), instance_interactive)
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        if missing:
-            logger.warning("checkpoint %s lacks %d keys, e.g. %s", resolved.path, len(missing), missing[:3])
-        _init_nonfinite(model, seed)
-    model = model.to(device).eval()
-    move_tensor_caches(model, device)
-    model.fo_sam3_variant = variant
-    model.fo_sam3_checkpoint = resolved
-    return model
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+    return assemble(
+        variant, checkpoint, device, seed, bpe_path,
+        make_graph=lambda cfg, bpe: _build_graph(cfg, bpe, instance_interactive),
+        map_state=lambda state: image_model_state(state, instance_interactive),
+    )
 
 
 def parameter_count(model: torch.nn.Module) -> int:

@@ -9,19 +9,13 @@ tiny variant runs the same graph as the released model.
 from __future__ import annotations
 
 import functools
-import logging
 import os
 
 import torch
 
 from ..model import arch, tracker_arch
-from ..model.builder import _init_nonfinite, _null, default_device, init_empty_parameters
-from ..model.checkpoint import load_state, resolve_checkpoint
-from ..model.compat import cuda_free_construction, move_tensor_caches
-from ..model.vocab import find_vocab
+from ..model.builder import assemble, default_device
 from ..model.compat import release_global_autocast
-
-logger = logging.getLogger(__name__)
 
 # The heuristics of sam3's ``apply_temporal_disambiguation=True`` build.
 VIDEO_HEURISTICS = dict(
@@ -102,38 +96,7 @@ def build_sam3_video(
         device: defaults to CUDA when available, else CPU.
         seed: seeds the random init, so two builds are identical.
     """
-    if variant not in arch.VARIANTS:
-        raise ValueError(f"variant must be one of {sorted(arch.VARIANTS)}, got {variant!r}")
-    cfg = arch.VARIANTS[variant]
-    if checkpoint is None and variant == "tiny":
-        checkpoint = "random"
-    resolved = resolve_checkpoint(checkpoint)
-    device = torch.device(device) if device is not None else default_device()
-    bpe = str(bpe_path) if bpe_path else str(find_vocab())
-
-    fork = torch.random.fork_rng(devices=[]) if seed is not None else _null()
-    with fork, cuda_free_construction():
-        if seed is not None:
-            torch.manual_seed(seed)
-        model = _build_graph(cfg, bpe)
-    if resolved.path is None:
-        init_empty_parameters(model, seed)
-    else:
-        state = load_state(resolved.path)
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        if missing:
-            logger.warning("checkpoint %s lacks %d keys, e.g. %s", resolved.path, len(missing), missing[:3])
-        if unexpected:
-            logger.warning(
-                "checkpoint %s has %d unused keys, e.g. %s", resolved.path, len(unexpected), unexpected[:3]
-            )
-        _init_nonfinite(model, seed)
-    model = model.to(device).eval()
-    move_tensor_caches(model, device)
-    model.fo_sam3_variant = variant
-    model.fo_sam3_checkpoint = resolved
-    model.fo_sam3_arch = cfg
-    return model
+    return assemble(variant, checkpoint, device, seed, bpe_path, make_graph=_build_graph)
 
 
 @functools.lru_cache(maxsize=1)

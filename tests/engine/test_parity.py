@@ -2,7 +2,6 @@
 
 import fiftyone as fo
 import numpy as np
-import pytest
 from PIL import Image
 
 import fo_sam3
