@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 import warnings
+from pathlib import Path
 
 os.environ.setdefault("FIFTYONE_DATABASE_VALIDATION", "false")
 os.environ.setdefault("FIFTYONE_DO_NOT_TRACK", "true")
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+REPO = Path(__file__).resolve().parents[1]
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left")
 
 
@@ -65,3 +67,16 @@ def tiny_inst_model():
     from fo_sam3.model import build_sam3
 
     return build_sam3("tiny", seed=0, device="cpu", instance_interactive=True)
+
+
+@pytest.fixture(scope="session")
+def plugins_dir(tmp_path_factory):
+    """FiftyOne's plugins dir holding a symlink to this repository (a development install)."""
+    import fiftyone as fo
+
+    root = tmp_path_factory.mktemp("plugins")
+    os.symlink(REPO, root / "fo-sam3")
+    old = fo.config.plugins_dir
+    fo.config.plugins_dir = str(root)
+    yield root
+    fo.config.plugins_dir = old

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
 import pytest
 
-from cli_helpers import REPO, Result
+from cli_helpers import Result
 
 
 @pytest.fixture
@@ -80,14 +79,3 @@ def video_dataset(tmp_path):
         ds.delete()
 
 
-@pytest.fixture(scope="session")
-def plugins_dir(tmp_path_factory):
-    """FiftyOne's plugins dir with this repository linked in (a development install)."""
-    import fiftyone as fo
-
-    root = tmp_path_factory.mktemp("cli-plugins")
-    os.symlink(REPO, root / "fo-sam3")
-    old = fo.config.plugins_dir
-    fo.config.plugins_dir = str(root)
-    yield root
-    fo.config.plugins_dir = old

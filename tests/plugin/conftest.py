@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
-from plugin_helpers import PLUGIN, REPO
-
-
-@pytest.fixture(scope="session")
-def plugins_dir(tmp_path_factory):
-    """A plugins dir holding a symlink to the repository (the development install)."""
-    import fiftyone as fo
-
-    root = tmp_path_factory.mktemp("plugins")
-    os.symlink(REPO, root / "fo-sam3")
-    old = fo.config.plugins_dir
-    fo.config.plugins_dir = str(root)
-    yield root
-    fo.config.plugins_dir = old
+from plugin_helpers import PLUGIN
 
 
 @pytest.fixture
