@@ -14,7 +14,8 @@ class SegmentConfig:
 
     Attributes:
         batch_size: images per forward pass (the backbone runs once per image).
-        max_queries: queries per forward pass; memory grows per query.
+        max_queries: queries per forward pass; memory grows per query. ``None``
+            picks 32 on CUDA and 1 on a CPU, where bigger query batches run slower.
         confidence: keep instances with sigmoid(logit) * sigmoid(presence) > this.
         topk_per_query / topk_per_image: optional caps, highest scores first.
         nms_iou: class-wise NMS IoU threshold (``None`` disables), on ``nms_on``.
@@ -30,7 +31,7 @@ class SegmentConfig:
     """
 
     batch_size: int = 4
-    max_queries: int = 32
+    max_queries: int | None = None
     confidence: float = 0.5
     topk_per_query: int | None = None
     topk_per_image: int | None = None
@@ -48,8 +49,8 @@ class SegmentConfig:
     text_cache_size: int = 1024
 
     def __post_init__(self):
-        _positive(self, "batch_size", "max_queries", "write_batch", "text_cache_size")
-        for name in ("topk_per_query", "topk_per_image"):
+        _positive(self, "batch_size", "write_batch", "text_cache_size")
+        for name in ("max_queries", "topk_per_query", "topk_per_image"):
             if getattr(self, name) is not None:
                 _positive(self, name)
         if not 0.0 <= self.confidence <= 1.0:
@@ -66,6 +67,12 @@ class SegmentConfig:
             raise ValueError("num_workers must be >= 0")
         if self.overwrite and self.skip_existing:
             raise ValueError("overwrite and skip_existing exclude each other")
+
+    def queries_per_pass(self, device) -> int:
+        """``max_queries``, or the device's default when it is ``None``."""
+        if self.max_queries is not None:
+            return self.max_queries
+        return 32 if str(device).startswith("cuda") else 1
 
     @classmethod
     def from_kwargs(cls, **kwargs) -> tuple["SegmentConfig", dict]:

@@ -89,7 +89,7 @@ class ConceptPredictor:
             backbone_out = self.encode(batch.pixels)
         flat = [(i, q) for i, it in enumerate(items) for q in range(len(it.task.queries))]
         results: list[list[Instance]] = [[] for _ in items]
-        step = self.config.max_queries
+        step = self.config.queries_per_pass(self.device)
         with cpu_forward(), autocast(self.device):
             for s in range(0, len(flat), step):
                 chunk = flat[s : s + step]

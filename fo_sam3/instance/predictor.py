@@ -22,6 +22,9 @@ from ..prompts.points import rel_points_to_pixels
 BOX_CORNER_LABELS = (2, 3)  # SAM's labels for a box's top-left / bottom-right corners
 
 
+MAX_PROMPTS_PER_CALL = 64  # boxes of one image decoded together (max_queries=None)
+
+
 @dataclass
 class InstanceMask:
     """The mask for prompt ``prompt`` of an image.
@@ -84,7 +87,7 @@ class InstancePredictor:
         groups: dict[tuple, list[int]] = defaultdict(list)
         for k, prompt in enumerate(prompts):  # equal shapes batch without padding tokens
             groups[prompt.signature].append(k)
-        step = self.config.max_queries
+        step = self.config.max_queries or MAX_PROMPTS_PER_CALL
         found: list[InstanceMask] = []
         for ks in groups.values():
             multimask = prompts[ks[0]].multimask

@@ -22,7 +22,7 @@ def test_boxes_reach_model_normalised_for_mixed_sizes(dataset, tiny_model):
 
     handle = tiny_model.geometry_encoder.register_forward_pre_hook(grab, with_kwargs=True)
     try:
-        fo_sam3.segment(view, "sam3", box_field="gt", model=tiny_model, batch_size=3, num_workers=0)
+        fo_sam3.segment(view, "sam3", box_field="gt", model=tiny_model, batch_size=3, max_queries=8, num_workers=0)
     finally:
         handle.remove()
     assert len(seen) == 1  # one forward for all three images and queries

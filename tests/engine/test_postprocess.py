@@ -46,3 +46,11 @@ def test_nms_and_topk_per_image_on_real_runs(dataset, tiny_model):
         top = sorted(d.confidence for d in sample.top.detections)
         assert len(top) == 5
         assert top == sorted(d.confidence for d in sample.plain.detections)[-5:]
+
+
+def test_queries_per_pass_defaults_by_device():
+    from fo_sam3.config import SegmentConfig
+
+    assert SegmentConfig().queries_per_pass("cuda:0") == 32
+    assert SegmentConfig().queries_per_pass("cpu") == 1
+    assert SegmentConfig(max_queries=5).queries_per_pass("cpu") == 5
