@@ -7,6 +7,7 @@ from .engine.concept import ConceptPredictor
 from .engine.concept_job import ConceptJob
 from .engine.runner import run
 from .engine.summary import RunSummary
+from .errors import FoSam3Error
 from .model.cache import get_model
 from .prompts.spec import PromptSpec
 from .write import prepare_output_field
@@ -47,6 +48,11 @@ def segment(
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if samples.media_type != "image":
+        raise FoSam3Error(
+            f"segment needs an image collection; '{samples._dataset.name}' holds "
+            f"{samples.media_type} samples (use fo_sam3.track for videos)"
+        )
     config, rest = SegmentConfig.from_kwargs(**kwargs)
     if mode == "instance":
         from .instance.api import segment_instances

@@ -67,3 +67,15 @@ def test_apply_model_with_text_and_prompt_field(dataset, tiny_model):
     view.apply_model(model, label_field="boxed", prompt_field="gt")
     assert set(view.distinct("boxed.detections.query")) == {"person [text+boxes]"}
     assert view.last().boxed is None or len(view.last().boxed.detections) == 0
+
+
+def test_video_collections_are_refused_with_a_pointer_to_track(tmp_path, tiny_model):
+    from fo_sam3.errors import FoSam3Error
+
+    ds = fo.Dataset()
+    try:
+        ds.add_sample(fo.Sample(filepath=str(tmp_path / "clip.mp4")))
+        with pytest.raises(FoSam3Error, match="track"):
+            fo_sam3.segment(ds, "sam3", model=tiny_model, **ARGS)
+    finally:
+        ds.delete()
