@@ -81,32 +81,42 @@ class _Writer(threading.Thread):
         self.summary.detections += count
 
 
+_fail_lock = threading.Lock()  # failures come from the main and the writer thread
+
+
 def _fail(summary: RunSummary, config: SegmentConfig, task: ImageTask | None, reason: str, sample=None) -> None:
     sid = task.sample_id if task else sample.id
     path = task.filepath if task else sample.filepath
     if not config.skip_failures:
         raise SampleError(sid, path, reason)
     logger.warning("skipping sample %s (%s): %s", sid, path, reason)
-    summary.failed += 1
-    summary.failures.append((sid, path, reason))
+    with _fail_lock:
+        summary.failed += 1
+        summary.failures.append((sid, path, reason))
 
 
 class _Predictor:
-    """Calls ``job.predict``, splitting batches that run out of GPU memory."""
+    """Calls ``job.predict``, splitting batches that run out of GPU memory.
+
+    Returns ``(item, result)`` pairs, and ``(item, reason)`` for images that
+    do not fit even alone (failed with a reason, never skipped silently).
+    """
 
     def __init__(self, job: Job, summary: RunSummary):
         self.job, self.summary = job, summary
         self.warned = False
         self.max_batch: int | None = None
 
-    def __call__(self, batch: ImageBatch) -> list[tuple[LoadedImage, Any]]:
+    def __call__(self, batch: ImageBatch) -> tuple[list[tuple[LoadedImage, Any]], list[tuple[LoadedImage, str]]]:
         try:
-            return list(zip(batch.items, self.job.predict(batch)))
+            return list(zip(batch.items, self.job.predict(batch))), []
         except Exception as e:
-            if not _is_oom(e) or len(batch.items) <= 1:
+            if not _is_oom(e):
                 raise
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            if len(batch.items) <= 1:
+                return [], [(batch.items[0], f"out of memory even alone: {str(e).splitlines()[0][:200]}")]
         half = len(batch.items) // 2
         self.max_batch = half
         if not self.warned:
@@ -114,8 +124,9 @@ class _Predictor:
             logger.warning(note)
             self.summary.notes.append(note)
             self.warned = True
-        first = self(ImageBatch(batch.items[:half], []))
-        return first + self(ImageBatch(batch.items[half:], []))
+        ok1, failed1 = self(ImageBatch(batch.items[:half], []))
+        ok2, failed2 = self(ImageBatch(batch.items[half:], []))
+        return ok1 + ok2, failed1 + failed2
 
 
 def run(samples, field: str, job: Job, config: SegmentConfig) -> RunSummary:
@@ -157,7 +168,9 @@ def run(samples, field: str, job: Job, config: SegmentConfig) -> RunSummary:
                     for failure in batch.failures:
                         _fail(summary, config, failure.task, failure.reason)
                     if batch.items:
-                        results = predictor(batch)
+                        results, too_big = predictor(batch)
+                        for item, reason in too_big:
+                            _fail(summary, config, item.task, reason)
                         writer.queue.put(results)
                     if writer.error is not None:
                         raise writer.error

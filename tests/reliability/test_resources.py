@@ -108,3 +108,27 @@ def test_hub_token_is_never_logged(monkeypatch, caplog, tmp_path):
         resolve_checkpoint(None)
     assert "hub facebook/sam3" in str(err.value)
     assert secret not in str(err.value) and secret not in caplog.text
+
+
+class _HugeImageJob(ConceptJob):
+    """The real concept job on a device where one particular image never fits."""
+
+    too_big: str
+
+    def predict(self, batch):
+        if any(it.task.sample_id == self.too_big for it in batch.items):
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 40.00 GiB")
+        return super().predict(batch)
+
+
+def test_an_image_that_never_fits_fails_with_a_reason(dataset, tiny_model):
+    config = SegmentConfig(batch_size=4, confidence=0.2, num_workers=0)
+    job = _HugeImageJob(ConceptPredictor(tiny_model, config), PromptSpec(text=["cat"]))
+    job.too_big = dataset.skip(1).first().id
+    dataset.add_sample_field("sam3", fo.EmbeddedDocumentField, embedded_doc_type=fo.Detections)
+    summary = run(dataset, "sam3", job, config)
+    assert summary.done == len(dataset) - 1 and summary.failed == 1
+    sid, _, reason = summary.failures[0]
+    assert sid == job.too_big and "out of memory" in reason
+    assert dataset[job.too_big].sam3 is None
+    assert all(s.sam3 is not None for s in dataset if s.id != job.too_big)
