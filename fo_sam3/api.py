@@ -68,10 +68,10 @@ def segment(
     spec = PromptSpec(text=text, text_field=text_field, box_field=box_field,
                       text_hint=text_hint, text_and_boxes=text_and_boxes)
     spec.validate(samples)
-    view = prepare_output_field(samples, label_field, config.overwrite, config.skip_existing)
+    view, declare = prepare_output_field(samples, label_field, config.overwrite, config.skip_existing)
     already_done = len(samples) - len(view)
-    sam3 = get_model(model, checkpoint, variant, device)
+    sam3 = get_model(model, checkpoint, variant, device)  # before anything is written
     job = ConceptJob(ConceptPredictor(sam3, config), spec)
-    summary = run(view, label_field, job, config)
+    summary = run(view, label_field, job, config, declare=declare)
     summary.skipped += already_done
     return summary

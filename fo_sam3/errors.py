@@ -25,3 +25,29 @@ class SampleError(FoSam3Error):
 
 class NoPromptError(PromptError):
     """A sample has nothing to prompt with (empty field): it is skipped, not failed."""
+
+
+def is_oom(exc: BaseException) -> bool:
+    """Whether ``exc`` is an out-of-memory error (GPU or host)."""
+    import torch
+
+    text = str(exc).lower()
+    return isinstance(exc, (torch.OutOfMemoryError, MemoryError)) or "out of memory" in text \
+        or "can't allocate memory" in text
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """Whether ``exc`` is not one sample's fault and must stop the run.
+
+    A lost or closed database connection, and CUDA errors other than out of
+    memory (after one, the device is unusable). Everything else is recorded
+    against the sample when ``skip_failures=True``.
+    """
+    if not isinstance(exc, Exception):
+        return True  # KeyboardInterrupt, SystemExit
+    from pymongo.errors import ConnectionFailure, InvalidOperation
+
+    if isinstance(exc, (ConnectionFailure, InvalidOperation)):
+        return True
+    text = str(exc)
+    return ("CUDA" in text or "cuda" in text or "cuDNN" in text) and not is_oom(exc)

@@ -19,6 +19,10 @@ from .engine.images import to_rgb
 from .errors import NoPromptError
 from .model.cache import get_model
 from .prompts.spec import PromptSpec
+from .write.masks import ArrayMaskStore, labels_from_update
+
+
+MODES = ("concept", "instance")
 
 
 class SAM3Model(fom.Model, fom.SamplesMixin):
@@ -32,6 +36,8 @@ class SAM3Model(fom.Model, fom.SamplesMixin):
 
     def __init__(self, mode="concept", text=None, model=None, checkpoint=None, variant=None,
                  device=None, text_hint=True, prompt_field=None, **kwargs):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(map(repr, MODES))}; got {mode!r}")
         fom.SamplesMixin.__init__(self)
         self.mode = mode
         self.text = text
@@ -116,13 +122,14 @@ class SAM3Model(fom.Model, fom.SamplesMixin):
             except NoPromptError:
                 continue
             image = to_rgb(Image.fromarray(np.asarray(arg)))
-            items.append(prepare(task, keep_image=job.keep_image, image=image))
+            items.append(prepare(task, image=image))
             slots.append(k)
         if items:
             job = self._job(samples[0])
             results = job.predict(ImageBatch(items, []))
+            store = ArrayMaskStore(self.seg_config.mask_threshold, self.seg_config.output_dir)
             for k, item, result in zip(slots, items, results):
-                out[k] = job.label(item, result)[0]
+                out[k] = labels_from_update(job.encode(item, result, store))
         return out
 
 

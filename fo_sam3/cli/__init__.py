@@ -8,13 +8,16 @@ one line on stderr; ``--debug`` adds the traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
+import re
 import sys
 import traceback
 import warnings
 
 from . import commands, tools
-from .common import USAGE_ERROR, base_parser, collection_parser, model_parser, run_parser
+from .common import USAGE_ERROR, base_parser, cli_message, collection_parser, model_parser, run_parser
 
 PROG = "fo-sam3"
 
@@ -47,9 +50,29 @@ def _not_fiftyone(record: logging.LogRecord) -> bool:
     return not record.name.startswith(("fiftyone", "eta"))  # they have their own handlers
 
 
+# Third-party warnings every run would print (shown with --debug): (category, message start).
+KNOWN_WARNINGS = (
+    (FutureWarning, "`torch.jit.script` is deprecated"),
+    (UserWarning, "CUDA is not available"),
+)
+
+
+def _own_database() -> bool:
+    """True when FiftyOne runs its embedded MongoDB (no database_uri in env or config)."""
+    if os.environ.get("FIFTYONE_DATABASE_URI"):
+        return False
+    path = os.environ.get("FIFTYONE_CONFIG_PATH") or os.path.expanduser("~/.fiftyone/config.json")
+    try:
+        with open(path) as f:
+            return not json.load(f).get("database_uri")
+    except (OSError, ValueError, AttributeError):  # no (readable) config file
+        return True
+
+
 def _configure_output(debug: bool) -> None:
     """One root log handler for fo_sam3's warnings (FiftyOne's loggers have their
-    own); hide torch/sam3 import noise."""
+    own). Without ``--debug``, hide known third-party noise: import warnings and
+    FiftyOne's MongoDB version banner (for its embedded database only)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_not_fiftyone)
@@ -60,20 +83,27 @@ def _configure_output(debug: bool) -> None:
         logging.getLogger("fo_sam3").setLevel(logging.DEBUG)
         return
     handler.setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", message=".*CUDA is not available.*")
-    warnings.filterwarnings("ignore", message=".*torch.jit.script.*is deprecated.*")
+    for category, message in KNOWN_WARNINGS:
+        warnings.filterwarnings("ignore", message=re.escape(message), category=category)
+    # data-loader workers are fresh interpreters: they read the filters from the environment
+    options = [o for o in os.environ.get("PYTHONWARNINGS", "").split(",") if o]
+    options += [o for o in (f"ignore:{m}:{c.__name__}" for c, m in KNOWN_WARNINGS) if o not in options]
+    os.environ["PYTHONWARNINGS"] = ",".join(options)
+    if _own_database():
+        os.environ.setdefault("FIFTYONE_DATABASE_VALIDATION", "false")
+        if "fiftyone" in sys.modules:  # already configured: set it there too
+            sys.modules["fiftyone"].config.database_validation = False
 
 
 def _error(message: str) -> None:
-    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr, flush=True)
+    print(f"{PROG}: error: {' '.join(cli_message(message).split())}", file=sys.stderr, flush=True)
 
 
 def _usage_errors() -> tuple:
     """Errors that mean a wrong request (exit 2) rather than a failed run."""
-    from ..errors import FoSam3Error
-    from ..model.checkpoint import CheckpointNotFoundError
+    from ..errors import FoSam3Error  # checkpoint and device errors are FoSam3Errors too
 
-    return (FoSam3Error, CheckpointNotFoundError)
+    return (FoSam3Error,)
 
 
 def _guarded(run, debug: bool) -> int:

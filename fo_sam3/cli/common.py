@@ -4,11 +4,42 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 
 from ..errors import FoSam3Error
 
 USAGE_ERROR = 2
 SAMPLES_FAILED = 1
+# Library wording -> CLI wording, for the messages users see on stderr (in order).
+CLI_WORDS = (
+    ("checkpoint='/path/to/sam3.pt'", "--checkpoint /path/to/sam3.pt"),
+    ("checkpoint='random'", "--checkpoint random"),
+    ("device='cpu', 'cuda' or 'cuda:N'", "--device cpu, cuda or cuda:N"),
+    ("device='cpu'", "--device cpu"),
+    ("leave device unset", "leave out --device"),
+    ("overwrite=True", "--overwrite"),
+    ("skip_existing=True", "--skip-existing"),
+    ("keep text_hint=True", "leave out --no-text-hint"),
+    ("fo_sam3.track", "fo-sam3 track"),
+    ("fo_sam3.segment", "fo-sam3 label"),
+    ("(mode='instance')", "(fo-sam3 instances)"),
+    ("box_field=/point_field=", "--box-field/--point-field"),
+    ("text=[...]", "--text"),
+    ("text=...", "--text"),
+    ("text_field=...", "--text-field"),
+    ("box_field=...", "--box-field"),
+    ("point_field=...", "--point-field"),
+)
+CLI_FLAGS = {"confidence": "--confidence", "batch_size": "--batch-size", "num_workers": "--workers",
+             "nms_iou": "--nms-iou", "topk_per_query": "--topk"}
+_FLAG_RE = re.compile(r"(?<![\w-])(" + "|".join(CLI_FLAGS) + r")(?= must)")
+
+
+def cli_message(text: str) -> str:
+    """A library message in CLI terms: ``--overwrite``, not ``overwrite=True``."""
+    for python, cli in CLI_WORDS:
+        text = text.replace(python, cli)
+    return _FLAG_RE.sub(lambda m: CLI_FLAGS[m.group(1)], text)
 
 
 class UsageError(FoSam3Error):
@@ -88,7 +119,27 @@ def load_samples(args):
 
 
 def model_kwargs(args) -> dict:
+    """``checkpoint``/``variant``/``device``; a missing file or device is an error now."""
+    from ..model.checkpoint import RANDOM, resolve_checkpoint
+    from ..model.device import resolve_device
+
+    if args.device is not None:
+        resolve_device(args.device)
+    if args.checkpoint not in (None, RANDOM):
+        resolve_checkpoint(args.checkpoint)
     return {k: getattr(args, k) for k in ("checkpoint", "variant", "device") if getattr(args, k) is not None}
+
+
+def uses_random_weights(args) -> bool:
+    """``--checkpoint random``, or ``--variant tiny`` without a checkpoint (random by default)."""
+    return args.checkpoint == "random" or (args.checkpoint is None and getattr(args, "variant", None) == "tiny")
+
+
+def random_weights_note(args) -> str:
+    note = "random weights: masks and scores are meaningless (give --checkpoint PATH for real labels)"
+    if getattr(args, "confidence", None) is None and getattr(args, "command", "") != "instances":
+        note += "; they score below the default confidence, so try --confidence 0 to see masks written"
+    return note
 
 
 def run_kwargs(args, **extra) -> dict:
@@ -118,8 +169,11 @@ def finish(args, summary, samples) -> int:
 
     ``summary`` is a ``RunSummary`` or a video ``TrackSummary``.
     """
-    text = "\n".join([str(summary)] + [f"  note: {n}" for n in getattr(summary, "notes", [])])
     data = summary.as_dict()
+    data["notes"] = list(getattr(summary, "notes", []))
+    if uses_random_weights(args):
+        data["notes"].append(random_weights_note(args))
+    text = "\n".join([str(summary)] + [f"  note: {n}" for n in data["notes"]])
     print(json.dumps(data, indent=2) if args.json else text, flush=True)
     if args.app:
         import fiftyone as fo

@@ -71,3 +71,50 @@ def valid_boxes(boxes) -> np.ndarray:
     """Mask of finite boxes with positive width and height."""
     b = _as_boxes(boxes)
     return np.isfinite(b).all(axis=1) & (b[:, 2] > b[:, 0]) & (b[:, 3] > b[:, 1])
+
+
+def pixel_box(rel_box, width: int, height: int) -> tuple[int, int, int, int]:
+    """The integer XYXY pixel box FiftyOne inscribes a ``Detection``'s mask in.
+
+    FiftyOne (``eta.core.image.render_instance_mask``, used by
+    ``to_segmentation``, evaluation and exporters) floors both corners:
+    ``int(W * x), int(H * y), int(W * (x + w)), int(H * (y + h))``.
+    """
+    x, y, w, h = (float(v) for v in rel_box)
+    fw, fh = float(width), float(height)
+    return int(fw * x), int(fh * y), int(fw * (x + w)), int(fh * (y + h))
+
+
+def _edge(p: int, size: int) -> float:
+    """The relative coordinate closest to ``p / size`` that FiftyOne floors to ``p``."""
+    v = p / size
+    while int(float(size) * v) < p:
+        v = float(np.nextafter(v, np.inf))
+    return v
+
+
+def _extent(start: float, p: int, size: int) -> float:
+    """A relative extent from ``start`` whose far edge FiftyOne floors to ``p``."""
+    e = p / size - start
+    while int(float(size) * (start + e)) < p:
+        e = float(np.nextafter(e, np.inf))
+    while e > 0 and int(float(size) * (start + e)) > p:
+        e = float(np.nextafter(e, -np.inf))
+    return e
+
+
+def rel_box_for_pixels(xyxy, width: int, height: int) -> list[float]:
+    """Relative ``[x, y, w, h]`` whose ``pixel_box`` is exactly the integer box ``xyxy``.
+
+    Args:
+        xyxy: integer pixel box ``(x0, y0, x1, y1)``, x1/y1 exclusive, inside
+            the image.
+        width: image width in pixels.
+        height: image height in pixels.
+
+    Returns:
+        the relative box, equal to ``xyxy / (W, H)`` up to a few ulps.
+    """
+    x0, y0, x1, y1 = (int(v) for v in xyxy)
+    x, y = _edge(x0, width), _edge(y0, height)
+    return [x, y, _extent(x, x1, width), _extent(y, y1, height)]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..model.checkpoint import RANDOM, CheckpointNotFoundError, resolve_checkpoint
+from . import DEMO_NAME
 from .photos import TEXT_PROMPTS, build_dataset
 
-DEMO_NAME = "fo-sam3-demo"
+RANDOM = "random"
+RANDOM_NOTE = "random weights: masks and scores are meaningless (this demo keeps the top 2 per prompt)"
 WEIGHTS_HELP = (
     "To use the real weights: request access to the gated Hugging Face repo "
     "facebook/sam3, then either log in (`hf auth login` or HF_TOKEN) so they download "
@@ -43,6 +47,8 @@ def choose_model(checkpoint=None, variant=None, device=None) -> ModelChoice:
     ``checkpoint="random"`` forces random weights (``variant`` then defaults
     to ``"tiny"``). The Hugging Face hub is tried only when a token is set.
     """
+    from ..model.checkpoint import CheckpointNotFoundError, resolve_checkpoint
+
     if checkpoint is not None and str(checkpoint) != RANDOM:
         path = resolve_checkpoint(checkpoint).path  # raises if the file is missing
         return ModelChoice(variant or "full", str(path), device, False, f"Using SAM3 weights from {path}.")
@@ -85,15 +91,62 @@ def run_demo(name: str = DEMO_NAME, folder: str | None = None, checkpoint=None, 
     text_opts = dict(confidence=0.0, topk_per_query=2) if choice.random else {}
     echo(f"1/2 Text auto-labeling {', '.join(TEXT_PROMPTS)} -> field 'sam3_text'")
     text = fo_sam3.segment(dataset, "sam3_text", text=list(TEXT_PROMPTS), **common, **text_opts)
-    echo(str(text))
+    if choice.random:
+        text.notes.append(RANDOM_NOTE)
+    echo(_with_notes(text))
     echo("2/2 Instance mode: one mask per box of 'boxes' -> field 'sam3_boxes'")
     boxes = fo_sam3.segment(dataset, "sam3_boxes", mode="instance", box_field="boxes", **common)
-    echo(str(boxes))
+    if choice.random:
+        boxes.notes.append(RANDOM_NOTE.split(" (")[0])
+    echo(_with_notes(boxes))
     if choice.random:
         echo("Reminder: these masks come from random weights and are meaningless.\n" + WEIGHTS_HELP)
     if app:
         session = fo.launch_app(dataset)
         session.wait()
     else:
-        echo(f"Open it in the App: fiftyone app launch {name}   (or: fo-sam3 demo --app)")
+        echo("\n".join(next_steps(name, choice)))
     return dataset, [text, boxes], choice
+
+
+def _with_notes(summary) -> str:
+    return "\n".join([str(summary)] + [f"  note: {n}" for n in summary.notes])
+
+
+def command(name: str) -> str:
+    """``name`` as typed in this shell: bare when PATH finds this environment's
+    copy, else its path in this environment's bin dir (relative when under cwd)."""
+    path = Path(sys.executable).parent / name
+    if shutil.which(name) == str(path):
+        return name
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return shlex.quote(str(path))
+
+
+def _repo() -> Path | None:
+    """The clone this package runs from (a plugin needs its fiftyone.yml), if any."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "fiftyone.yml").is_file() else None
+
+
+def next_steps(name: str = DEMO_NAME, choice: ModelChoice | None = None) -> list[str]:
+    """The commands to run next, each working as printed (no activated venv needed)."""
+    model = ""
+    if choice is not None and choice.random:
+        model = f" --checkpoint random --variant {choice.variant} --confidence 0 --topk 2"
+    lines = ["Next, from this directory:",
+             f"  {command('fiftyone')} app launch {name}          # open it in the App",
+             f"  {command('fo-sam3')} label {name} --text person,cat --field mine --overwrite{model}",
+             f"  {command('fo-sam3')} doctor"]
+    repo = _repo()
+    if repo is not None:
+        here = '"$PWD"' if repo == Path.cwd().resolve() else shlex.quote(str(repo))
+        py = command("python")
+        lines.append(f"  ln -s {here} \"$({py} -c 'import fiftyone as fo; print(fo.config.plugins_dir)')/fo-sam3\""
+                     "   # App operators")
+    activate = Path(sys.executable).parent / "activate"
+    if command("fo-sam3") != "fo-sam3" and activate.is_file():
+        lines.append(f"Or activate the environment first (source {command('activate')}) and drop the paths.")
+    return lines

@@ -133,7 +133,7 @@ class ConceptPredictor:
     def _collect(self, out: dict, items, chunk, results) -> None:
         cfg = self.config
         scores = joint_scores(out["pred_logits"], out["presence_logit_dec"])
-        keep = keep_per_query(scores, cfg.confidence, cfg.topk_per_query)
+        keep = keep_per_query(scores, cfg.concept_confidence, cfg.topk_per_query)
         qs, ns = torch.nonzero(keep, as_tuple=True)
         if qs.numel() == 0:
             return

@@ -2,48 +2,38 @@
 
 from __future__ import annotations
 
-import fiftyone as fo
+import torch
+from bson import ObjectId
 
-from ..config import SegmentConfig
-from ..convert.labels import detection_from_mask, prob_to_logit
-from ..convert.masks import upsample_mask
+from ..convert.labels import box_and_mask
 from ..prompts.spec import PromptSpec
-from ..write import move_mask_to_file
+from ..write.encode import detection_doc, detections_doc
+from ..write.masks import MaskStore
+from ..write.updates import Update
 from .concept import ConceptPredictor, Instance
 from .data import ImageBatch, LoadedImage
 
 
-def instances_to_detections(item: LoadedImage, found: list[Instance], config: SegmentConfig) -> fo.Detections:
-    """Upsample each instance's mask (cropped) and build its ``Detection``.
+def instance_docs(item: LoadedImage, found: list[Instance], store: MaskStore, box_source: str) -> list[dict]:
+    """The ``Detection`` documents of one image's instances, in ``found`` order.
 
-    With ``config.output_dir`` each mask goes to its PNG as soon as it exists,
-    so at most one full-resolution crop is held at a time.
+    Masks are cropped on the logits' device, all instances at once, and each
+    is encoded (or written as a PNG) as soon as it reaches the host.
     """
-    threshold = prob_to_logit(config.mask_threshold)
-    dets = []
-    for inst in found:
+    if not found:
+        return []
+    sid, docs = item.task.sample_id, [None] * len(found)
+    logits = torch.stack([f.logits for f in found])
+    for k, cropped in store.crops(logits, item.height, item.width):
+        inst, _id = found[k], ObjectId()
         query = item.task.queries[inst.query]
-        cropped = upsample_mask(inst.logits, item.height, item.width, threshold)
-        dets.append(
-            detection_from_mask(
-                cropped,
-                inst.box_xyxy,
-                item.width,
-                item.height,
-                config.box_source,
-                label=query.label,
-                confidence=inst.score,
-                query=query.name,
-            )
-        )
-        if config.output_dir:
-            move_mask_to_file(dets[-1], config.output_dir, item.task.sample_id)
-    return fo.Detections(detections=dets)
+        box, mask = box_and_mask(cropped, inst.box_xyxy, item.width, item.height, box_source)
+        docs[k] = detection_doc(box, label=query.label, _id=_id, confidence=float(inst.score),
+                                query=query.name, **store.store(mask, sid, _id))
+    return docs
 
 
 class ConceptJob:
-    keep_image = False
-
     def __init__(self, predictor: ConceptPredictor, spec: PromptSpec):
         self.predictor = predictor
         self.spec = spec
@@ -55,6 +45,6 @@ class ConceptJob:
     def predict(self, batch: ImageBatch) -> list[list[Instance]]:
         return self.predictor.predict(batch)
 
-    def label(self, item: LoadedImage, found: list[Instance]):
-        dets = instances_to_detections(item, found, self.predictor.config)
-        return dets, len(dets.detections)
+    def encode(self, item: LoadedImage, found: list[Instance], store: MaskStore) -> Update:
+        docs = instance_docs(item, found, store, self.predictor.config.box_source)
+        return Update(item.task.sample_id, value=detections_doc(docs), count=len(docs))

@@ -30,7 +30,6 @@ class LoadedImage:
     pixels: torch.Tensor
     boxes_xyxy: list[np.ndarray] = field(default_factory=list)
     boxes_cxcywh: list[np.ndarray] = field(default_factory=list)
-    image: object = None  # the RGB PIL image, kept only when asked
 
 
 @dataclass
@@ -63,7 +62,7 @@ class ImageBatch:
         return self
 
 
-def prepare(task: ImageTask, resolution: int = RESOLUTION, keep_image: bool = False, image=None) -> LoadedImage:
+def prepare(task: ImageTask, resolution: int = RESOLUTION, image=None) -> LoadedImage:
     """Decode one task's image (unless ``image`` is given) and put its box prompts
     in model coordinates."""
     image = load_rgb(task.filepath) if image is None else image
@@ -71,16 +70,15 @@ def prepare(task: ImageTask, resolution: int = RESOLUTION, keep_image: bool = Fa
     pixels = TF.resize(TF.to_image(image), [resolution, resolution])
     xyxy = [rel_xywh_to_xyxy(q.rel_boxes, width, height) for q in task.queries]
     cxcywh = [xyxy_to_norm_cxcywh(b, width, height) for b in xyxy]
-    return LoadedImage(task, height, width, pixels, xyxy, cxcywh, image if keep_image else None)
+    return LoadedImage(task, height, width, pixels, xyxy, cxcywh)
 
 
 class TaskDataset(Dataset):
     """Map-style dataset over ``ImageTask``s; unreadable images become ``LoadFailure``s."""
 
-    def __init__(self, tasks: list[ImageTask], resolution: int = RESOLUTION, keep_image: bool = False):
+    def __init__(self, tasks: list[ImageTask], resolution: int = RESOLUTION):
         self.tasks = tasks
         self.resolution = resolution
-        self.keep_image = keep_image
 
     def __len__(self) -> int:
         return len(self.tasks)
@@ -88,7 +86,7 @@ class TaskDataset(Dataset):
     def __getitem__(self, i: int):
         task = self.tasks[i]
         try:
-            return prepare(task, self.resolution, self.keep_image)
+            return prepare(task, self.resolution)
         except Exception as e:  # unreadable/corrupt/non-image: reported per sample
             return LoadFailure(task, f"could not read image: {type(e).__name__}: {e}")
 

@@ -43,13 +43,17 @@ def segment_instances(
     copies with masks whose ``source_attr`` holds the source label id.
 
     ``config`` batches and writes the run (``batch_size`` images share one
-    backbone pass; ``max_queries`` prompts per decoder call; concept-only
-    settings such as ``confidence``, NMS and ``box_source`` do not apply). ``options``:
+    backbone pass; ``max_queries`` prompts per decoder call; ``confidence``
+    drops masks whose ``sam_score`` is below it; ``output_dir`` writes PNGs).
+    Concept-only settings (``topk_*``, ``nms_*``, ``box_source``) are refused. ``options``:
     see ``InstanceOptions`` (``link_attr``, ``all_candidates``,
     ``tighten_boxes``, ``score_attr``, ``source_attr``).
     """
     config = config or SegmentConfig()
     opts = InstanceOptions.from_kwargs(**options)
+    refused = config.concept_only()
+    if refused:
+        raise ValueError(f"{', '.join(refused)} only apply to concept mode, not instance mode")
     if not box_field and not point_field:
         raise PromptError("instance mode needs box_field=... (Detections) and/or point_field=... (Keypoints)")
     if box_field:
@@ -59,16 +63,14 @@ def segment_instances(
     in_place = bool(box_field) and label_field in (None, box_field)
     if not in_place and (not label_field or label_field == point_field):
         raise ValueError("give label_field: a new Detections field (or box_field itself, to write in place)")
-    sam3 = get_model(model, checkpoint, variant, device, instance_interactive=True)
-    predictor = InstancePredictor(sam3, config, opts.all_candidates)
-    job = InstanceJob(predictor, opts, box_field, point_field, in_place=in_place,
-                      overwrite=config.overwrite, output_dir=config.output_dir if in_place else None)
-    if in_place:  # per-detection decisions; the job writes its own mask files
-        summary = run(samples, box_field, job, config.with_(output_dir=None))
-    else:
-        view = prepare_output_field(samples, label_field, config.overwrite, config.skip_existing)
+    view, declare, already_done = samples, None, 0
+    if not in_place:
+        view, declare = prepare_output_field(samples, label_field, config.overwrite, config.skip_existing)
         already_done = len(samples) - len(view)  # before the run fills the field
-        summary = run(view, label_field, job, config)
-        summary.skipped += already_done
+    sam3 = get_model(model, checkpoint, variant, device, instance_interactive=True)  # before any write
+    predictor = InstancePredictor(sam3, config, opts.all_candidates)
+    job = InstanceJob(predictor, opts, box_field, point_field, in_place=in_place, overwrite=config.overwrite)
+    summary = run(view, box_field if in_place else label_field, job, config, declare=declare)
+    summary.skipped += already_done
     summary.notes += job.notes()
     return summary

@@ -1,26 +1,28 @@
 """Instance mode as a ``Job`` for the runner (and for ``SAM3Model``).
 
-In place, the job returns ``{label_id: {attr: value}}`` updates (written by
-``LabelUpdateWriter``): each detection gains ``mask`` and the score
-attribute, and keeps its id, label and every other attribute. Into a new
-field it returns ``Detections``: copies of the source detections (new ids,
+In place, the job patches each prompted detection: it gains ``mask`` (or
+``mask_path``) and the score attribute, and keeps its id, label and every
+other attribute; all of a sample's patches are one database update. Into a
+new field it writes ``Detections``: copies of the source detections (new ids,
 ``source_attr`` = source id), or new detections for keypoint prompts.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 
 import fiftyone as fo
+import torch
+from bson import ObjectId
 
 from ..config import SegmentConfig
-from ..convert.labels import prob_to_logit
-from ..convert.masks import upsample_mask
 from ..engine.data import ImageBatch, LoadedImage
 from ..prompts.types import ImageTask
-from ..write import BulkWriter, move_mask_to_file
-from ..write.instance import LabelUpdateWriter
+from ..write.encode import detection_doc, detections_doc
+from ..write.masks import MaskStore
+from ..write.updates import Update
 from .labels import place_mask
 from .options import InstanceOptions
 from .predictor import InstanceMask, InstancePredictor
@@ -34,14 +36,12 @@ class InstanceJob:
     """Prompts from ``box_field`` (plus linked clicks from ``point_field``) or
     from ``point_field`` alone; masks written in place or as new detections.
 
-    ``output_dir`` (in place only) writes masks as PNGs and sets ``mask_path``.
+    Masks whose ``sam_score`` is below ``config.confidence`` (when set) are
+    not written.
     """
 
-    keep_image = False
-
     def __init__(self, predictor: InstancePredictor, options: InstanceOptions, box_field: str | None,
-                 point_field: str | None, in_place: bool = False, overwrite: bool = False,
-                 output_dir: str | None = None):
+                 point_field: str | None, in_place: bool = False, overwrite: bool = False):
         if not box_field and not point_field:
             raise ValueError("instance mode needs box_field and/or point_field")
         if in_place and not box_field:
@@ -49,11 +49,11 @@ class InstanceJob:
         self.predictor = predictor
         self.options = options
         self.box_field, self.point_field = box_field, point_field
-        self.in_place, self.overwrite, self.output_dir = in_place, overwrite, output_dir
+        self.in_place, self.overwrite = in_place, overwrite
         self.fields = [f for f in (box_field, point_field) if f]
-        self.writer = LabelUpdateWriter if in_place else BulkWriter
         self.counts: Counter = Counter()  # updated while making tasks (main thread)
-        self.label_counts: Counter = Counter()  # updated while labeling (writer thread)
+        self.label_counts: Counter = Counter()  # updated while encoding (pool threads)
+        self._lock = threading.Lock()
         self._sources: dict[str, dict] = {}  # sample id -> {detection id: Detection}
 
     @property
@@ -77,64 +77,75 @@ class InstanceJob:
     def predict(self, batch: ImageBatch) -> list[list[InstanceMask]]:
         return self.predictor.predict(batch)
 
-    def label(self, item: LoadedImage, found: list[InstanceMask]):
-        threshold = prob_to_logit(self.config.mask_threshold)
-        placed = []
-        for m in found:
+    def _kept(self, item: LoadedImage, found: list[InstanceMask]) -> list[InstanceMask]:
+        floor = self.config.confidence
+        if floor is None:
+            return found
+        kept = [m for m in found if m.score >= floor]
+        self._count("low_score", len(found) - len(kept))
+        return kept
+
+    def _count(self, key: str, n: int = 1) -> None:
+        with self._lock:
+            self.label_counts[key] += n
+
+    def encode(self, item: LoadedImage, found: list[InstanceMask], store: MaskStore) -> Update:
+        """The sample's update: patches of its detections, or a new ``Detections``."""
+        found = self._kept(item, found)
+        sid, opts = item.task.sample_id, self.options
+        sources = {} if self.in_place else self._sources.pop(sid, {})
+        out: list = [None] * len(found)
+        logits = torch.stack([m.logits for m in found]) if found else torch.zeros((0, 1, 1))
+        for k, cropped in store.crops(logits, item.height, item.width):
+            m = found[k]
             prompt = item.task.queries[m.prompt]
-            cropped = upsample_mask(m.logits, item.height, item.width, threshold)
-            box_mask = place_mask(prompt.rel_box, cropped, item.width, item.height, self.options.tighten_boxes)
-            if box_mask is None:
-                self.label_counts["unplaced"] += 1
-                logger.warning("sample %s: no mask for %s (empty mask or box under a pixel)",
-                               item.task.sample_id, prompt.source_id)
+            placed = place_mask(prompt.rel_box, cropped, item.width, item.height, opts.tighten_boxes)
+            if placed is None:
+                self._count("unplaced")
+                logger.warning("sample %s: no mask for %s (empty mask or box under a pixel)", sid, prompt.source_id)
                 continue
-            placed.append((prompt, m, *box_mask))
+            box, mask = placed
+            label_id = prompt.source_id if self.in_place else ObjectId()
+            stored = {"mask": None, "mask_path": None, **store.store(mask, sid, label_id)}
+            if self.in_place:
+                attrs = {**stored, opts.score_attr: float(m.score)}
+                if opts.tighten_boxes or prompt.clipped:
+                    attrs["bounding_box"] = box
+                out[k] = (prompt.source_id, attrs)
+            else:
+                out[k] = self._copy(sources.get(prompt.source_id), prompt, m, box, label_id, stored)
+        out = [o for o in out if o is not None]
         if self.in_place:
-            updates = self._updates(item, placed)
-            return updates, len(updates)
-        dets = self._copies(item, placed)
-        return dets, len(dets.detections)
+            return Update(sid, patches=dict(out), count=len(out))
+        return Update(sid, value=detections_doc(out), count=len(out))
 
-    def _updates(self, item: LoadedImage, placed) -> dict[str, dict]:
-        opts, updates = self.options, {}
-        for prompt, m, box, mask in placed:
-            attrs = {"mask": mask, opts.score_attr: m.score}
-            if self.overwrite:
-                attrs["mask_path"] = None
-            if self.output_dir:
-                det = fo.Detection(id=prompt.source_id, mask=mask)
-                move_mask_to_file(det, self.output_dir, item.task.sample_id)
-                attrs.update(mask=None, mask_path=det.mask_path)
-            if opts.tighten_boxes or prompt.clipped:
-                attrs["bounding_box"] = box
-            updates[prompt.source_id] = attrs
-        return updates
-
-    def _copies(self, item: LoadedImage, placed) -> fo.Detections:
+    def _copy(self, src, prompt, m: InstanceMask, box, label_id, stored: dict) -> dict:
+        """A new-field detection: a copy of the source detection (new id) or a new one."""
         opts = self.options
-        sources = self._sources.pop(item.task.sample_id, {})
-        dets = []
-        for prompt, m, box, mask in placed:
-            src = sources.get(prompt.source_id)
-            det = src.copy() if src is not None else fo.Detection(label=prompt.label)  # copy: new id
-            det.bounding_box, det.mask, det.mask_path = box, mask, None
-            det[opts.score_attr] = m.score
-            det[opts.source_attr] = prompt.source_id
-            if prompt.multimask and opts.all_candidates:
-                det[CANDIDATE_ATTR] = m.candidate
-            dets.append(det)
-        return fo.Detections(detections=dets)
+        extra = {opts.score_attr: float(m.score), opts.source_attr: prompt.source_id}
+        if prompt.multimask and opts.all_candidates:
+            extra[CANDIDATE_ATTR] = int(m.candidate)
+        if src is None:
+            return detection_doc(box, label=prompt.label, _id=label_id, **stored, **extra)
+        doc = dict(src.to_mongo())
+        doc.update({"_id": label_id, "bounding_box": [float(v) for v in box]}, **extra)
+        doc.update((k, v) for k, v in stored.items() if v is not None)
+        for k in [k for k, v in stored.items() if v is None]:
+            doc.pop(k, None)
+        return doc
 
     def notes(self) -> list[str]:
         """Human-readable counts of what was left out, for ``RunSummary.notes``."""
         counts = self.counts + self.label_counts
         texts = {
             "kept_masks": "detections already had a mask and were left alone (overwrite=True replaces them)",
-            "degenerate_boxes": "degenerate or outside-image boxes were skipped",
+            "degenerate_boxes": "degenerate, non-finite or outside-image boxes were skipped",
+            "outside_keypoints": "keypoints had points outside [0, 1] (pixels?) and were skipped",
+            "negative_keypoints": "keypoint prompts had only negative points (nothing to segment) and were skipped",
             "unlinked_keypoints": "keypoints were linked to no detection and were ignored",
             "empty_keypoints": "keypoints had no finite point and were skipped",
             "unplaced": "prompts gave no placeable mask (empty mask or box under a pixel)",
+            "low_score": "masks scored below confidence (sam_score) and were not written",
         }
         return [f"{counts[k]} {text}" for k, text in texts.items() if counts[k]]
 

@@ -1,35 +1,35 @@
 """Instance masks to FiftyOne boxes + cropped masks.
 
-Contract: a detection's ``mask`` covers the pixel box
-``round(x * W), round(y * H), round((x + w) * W), round((y + h) * H)`` of its
-relative ``bounding_box`` (as ``convert.labels.full_mask`` rebuilds it).
+Contract: a detection's ``mask`` covers exactly the pixel box FiftyOne
+inscribes it in, ``convert.boxes.pixel_box(bounding_box)`` (corners floored),
+as ``convert.labels.full_mask`` and ``Detection.to_segmentation`` place it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..convert.boxes import xyxy_to_rel_xywh
+from ..convert.boxes import pixel_box, rel_box_for_pixels
 from ..convert.masks import CroppedMask, crop_to_box
 
 
 def box_pixels(rel_box, width: int, height: int) -> tuple[int, int, int, int]:
-    """The integer pixel box that a mask of the relative ``[x, y, w, h]`` covers."""
-    x, y, w, h = (float(v) for v in rel_box)
-    return round(x * width), round(y * height), round((x + w) * width), round((y + h) * height)
+    """The integer pixel box that a mask of the relative ``[x, y, w, h]`` covers (FiftyOne's rule)."""
+    return pixel_box(rel_box, width, height)
 
 
-def place_mask(rel_box, cropped: CroppedMask, width: int, height: int, tighten: bool):
+def place_mask(rel_box, cropped: CroppedMask, width: int, height: int,
+               tighten: bool) -> tuple[list[float], np.ndarray] | None:
     """``(bounding_box, mask)`` for one prompt, or ``None`` if nothing can be placed.
 
     With a box (``rel_box``, relative ``[x, y, w, h]`` inside the image) and
-    ``tighten=False``, the box is kept and the mask is cut to it. Otherwise
-    the box is the mask's tight box; an empty mask then keeps the given box,
-    and without a box it gives ``None``. A box under one pixel gives ``None``.
+    ``tighten=False``, the box is kept and the mask is cut to its pixel box.
+    Otherwise the box is the mask's tight box; an empty mask then keeps the
+    given box, and without a box it gives ``None``. A box under one pixel
+    gives ``None``.
     """
     if (tighten or rel_box is None) and cropped.mask.any():
-        rel = xyxy_to_rel_xywh(np.asarray(cropped.xyxy, dtype=np.float64), width, height)[0]
-        return [float(v) for v in rel], cropped.mask
+        return rel_box_for_pixels(cropped.xyxy, width, height), cropped.mask
     if rel_box is None:
         return None
     xyxy = box_pixels(rel_box, width, height)

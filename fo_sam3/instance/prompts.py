@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import NoPromptError
-from ..convert.boxes import clip_xyxy, rel_xywh_to_xyxy, valid_boxes, xyxy_to_rel_xywh
-from ..prompts.points import keypoint_points
+from ..prompts.boxes import clip_rel_box
+from ..prompts.points import OUTSIDE, click_problem, keypoint_points, points_outside
 from .options import InstanceOptions
 
 logger = logging.getLogger(__name__)
@@ -54,29 +54,23 @@ class InstancePrompt:
         return self.rel_box is not None, len(self.points)
 
 
-def clip_box(bounding_box) -> np.ndarray | None:
-    """A relative ``[x, y, w, h]`` clipped to the image (float64, exact when inside);
-    ``None`` when missing, non-finite, or of zero width or height after clipping."""
-    if bounding_box is None or len(bounding_box) != 4:
-        return None
-    box = np.asarray(bounding_box, dtype=np.float64)
-    xyxy = clip_xyxy(rel_xywh_to_xyxy(box, 1, 1), 1, 1)
-    if not valid_boxes(xyxy)[0]:
-        return None
-    if np.array_equal(xyxy, rel_xywh_to_xyxy(box, 1, 1)):
-        return box
-    return xyxy_to_rel_xywh(xyxy, 1, 1)[0]
-
-
 def _attr(label, name: str):
     return label.get_field(name) if label.has_field(name) else None
 
 
-def _grouped_points(keypoints, options: InstanceOptions, field_name: str, where: str) -> dict:
-    """``{key: (first keypoint, points, labels)}``; key is the link value (or the keypoint id)."""
+def _grouped_points(keypoints, options: InstanceOptions, field_name: str, where: str, counts: Counter) -> dict:
+    """``{key: (first keypoint, points, labels)}``; key is the link value (or the keypoint id).
+
+    A keypoint with points outside [0, 1] is skipped with a warning (``outside_keypoints``).
+    """
     groups: dict = {}
     for kp in keypoints.keypoints if keypoints is not None else []:
         pts, labels = keypoint_points(kp, field_name, where)
+        if points_outside(pts):
+            counts["outside_keypoints"] += 1
+            logger.warning("%s: skipping keypoint %s in '%s': it %s: %s",
+                           where, kp.id, field_name, OUTSIDE, kp.points)
+            continue
         link = _attr(kp, options.link_attr)
         key = ("link", link) if link is not None else ("id", kp.id)
         first, p, lab = groups.get(key, (kp, [], []))
@@ -89,8 +83,9 @@ def box_prompts(sample, box_field: str, point_field: str | None, options: Instan
     """One prompt per usable detection of ``sample[box_field]``, with its linked clicks.
 
     Detections that already have a mask are left out when ``skip_masked``.
-    Degenerate or outside-image boxes are skipped with a warning naming the
-    sample and the detection. Raises ``NoPromptError`` when nothing is left.
+    Degenerate, non-finite or outside-image boxes (and clicks outside the
+    image) are skipped with a warning naming the sample and the label.
+    Raises ``NoPromptError`` when nothing is left.
     """
     where = f"sample {sample.id}"
     dets = sample[box_field]
@@ -98,7 +93,7 @@ def box_prompts(sample, box_field: str, point_field: str | None, options: Instan
         raise NoPromptError(f"{where}: no detections in field '{box_field}'")
     links = {}
     if point_field:
-        links = _grouped_points(sample[point_field], options, point_field, where)
+        links = _grouped_points(sample[point_field], options, point_field, where, counts)
     by_link = {("link", v): d for d in dets.detections if (v := _attr(d, options.link_attr)) is not None}
     for key, (kp, _, _) in links.items():
         if key not in by_link:
@@ -110,10 +105,10 @@ def box_prompts(sample, box_field: str, point_field: str | None, options: Instan
         if skip_masked and det.has_mask:
             counts["kept_masks"] += 1
             continue
-        box = clip_box(det.bounding_box)
+        box = clip_rel_box(det.bounding_box)
         if box is None:
             counts["degenerate_boxes"] += 1
-            logger.warning("%s: skipping detection %s in '%s': degenerate or outside-image box %s",
+            logger.warning("%s: skipping detection %s in '%s': degenerate, non-finite or outside-image box %s",
                            where, det.id, box_field, det.bounding_box)
             continue
         link = _attr(det, options.link_attr)
@@ -127,16 +122,22 @@ def box_prompts(sample, box_field: str, point_field: str | None, options: Instan
 
 
 def point_prompts(sample, point_field: str, options: InstanceOptions, counts: Counter) -> list[InstancePrompt]:
-    """One prompt per keypoint (keypoints sharing a ``link_attr`` value form one prompt)."""
+    """One prompt per keypoint (keypoints sharing a ``link_attr`` value form one prompt).
+
+    Clicks with no finite point (``empty_keypoints``), outside the image
+    (``outside_keypoints``) or only negative (``negative_keypoints``: nothing
+    to segment) are skipped with a warning naming the sample and the keypoint.
+    """
     where = f"sample {sample.id}"
     kps = sample[point_field]
     if kps is None or not kps.keypoints:
         raise NoPromptError(f"{where}: no keypoints in field '{point_field}'")
     prompts = []
-    for kp, pts, labels in _grouped_points(kps, options, point_field, where).values():
-        if not len(pts):
-            counts["empty_keypoints"] += 1
-            logger.warning("%s: keypoint %s in '%s' has no finite point; skipped", where, kp.id, point_field)
+    for kp, pts, labels in _grouped_points(kps, options, point_field, where, counts).values():
+        problem = click_problem(labels)
+        if problem is not None:
+            counts["empty_keypoints" if not len(pts) else "negative_keypoints"] += 1
+            logger.warning("%s: keypoint %s in '%s' %s; skipped", where, kp.id, point_field, problem)
             continue
         prompts.append(InstancePrompt(kp.id, kp.label, points=pts, point_labels=labels))
     if not prompts:

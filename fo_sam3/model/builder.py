@@ -11,11 +11,24 @@ from typing import Callable
 import torch
 
 from . import arch, tracker_arch
-from .checkpoint import image_model_state, load_state, resolve_checkpoint
-from .compat import cuda_free_construction, move_tensor_caches, release_global_autocast
+from .checkpoint import CheckpointError, image_model_state, load_state, resolve_checkpoint
+from .compat import (
+    cuda_free_construction,
+    import_sam3_quietly,
+    move_tensor_caches,
+    release_global_autocast,
+)
 from .vocab import find_vocab
 
 logger = logging.getLogger(__name__)
+import_sam3_quietly()
+
+SAM2_NECK = "backbone.vision_backbone.sam2_convs."  # only with the instance head
+SHOWN_KEYS = 3  # keys an error message names per kind of mismatch
+
+
+class CheckpointMismatchError(CheckpointError, ValueError):
+    """A checkpoint's keys or shapes do not match the architecture being built."""
 
 
 def default_device() -> torch.device:
@@ -102,25 +115,68 @@ def assemble(
     device = torch.device(device) if device is not None else default_device()
     bpe = str(bpe_path) if bpe_path else str(find_vocab())
     fork = torch.random.fork_rng(devices=[]) if seed is not None else contextlib.nullcontext()
-    with fork, cuda_free_construction():
+    with fork, cuda_free_construction(device):
         if seed is not None:
             torch.manual_seed(seed)
         model = make_graph(cfg, bpe)
     if resolved.path is None:
         init_empty_parameters(model, seed)
     else:
-        state = map_state(load_state(resolved.path))
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        for what, keys in (("lacks", missing), ("has unused", unexpected)):
-            if keys:
-                logger.warning("checkpoint %s %s %d keys, e.g. %s", resolved.path, what, len(keys), keys[:3])
-        _init_nonfinite(model, seed)
+        load_strict(model, map_state(load_state(resolved.path)), f"checkpoint {resolved.path}")
     model = model.to(device).eval()
     move_tensor_caches(model, device)
     model.fo_sam3_variant = variant
     model.fo_sam3_checkpoint = resolved
     model.fo_sam3_arch = cfg
     return model
+
+
+def load_strict(model: torch.nn.Module, state: dict, source: str) -> None:
+    """Load ``state`` into ``model``, which must match it key for key and shape for shape.
+
+    Args:
+        model: the model to load into.
+        state: a state dict already mapped onto ``model``'s key layout.
+        source: what ``state`` came from, for the error message.
+
+    Raises:
+        CheckpointMismatchError: naming the first few missing, unexpected and
+            differently shaped keys (a partly loaded model would still run,
+            with random weights where keys drifted).
+    """
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    shapes = [
+        f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in state and tuple(state[k].shape) != tuple(v.shape)
+    ]
+    problems = [
+        f"{len(keys)} {what} ({', '.join(keys[:SHOWN_KEYS])}{', ...' if len(keys) > SHOWN_KEYS else ''})"
+        for what, keys in (("missing keys", missing), ("unexpected keys", unexpected),
+                           ("keys of another shape (checkpoint vs model)", shapes))
+        if keys
+    ]
+    if problems:
+        raise CheckpointMismatchError(
+            f"{source} does not fit the {type(model).__name__} being built: " + "; ".join(problems)
+            + ". Is it a sam3.pt of this variant (a model saved without instance_interactive"
+            " lacks the tracker)?"
+        )
+    model.load_state_dict(state, strict=True)
+
+
+def image_state(state: dict, instance_interactive: bool) -> dict:
+    """A sam3.pt state dict mapped onto ``Sam3Image``, as sam3's own loader sees it.
+
+    Without the instance head, the checkpoint's SAM2 neck has no place in the
+    model (sam3's loader drops it too, loading with ``strict=False``).
+    """
+    out = image_model_state(state, instance_interactive)
+    if not instance_interactive:
+        out = {k: v for k, v in out.items() if not k.startswith(SAM2_NECK)}
+    return out
 
 
 def build_sam3(
@@ -142,11 +198,18 @@ def build_sam3(
         device: defaults to CUDA when available, else CPU.
         seed: seeds the random init, so two builds are identical.
         instance_interactive: add the SAM1-style ``predict_inst`` head.
+        bpe_path: sam3's BPE vocabulary (found or fetched when ``None``).
+
+    Returns:
+        a ``sam3.model.sam3_image.Sam3Image`` on ``device``.
+
+    Raises:
+        CheckpointMismatchError: the checkpoint's keys or shapes do not match.
     """
     return assemble(
         variant, checkpoint, device, seed, bpe_path,
         make_graph=lambda cfg, bpe: _build_graph(cfg, bpe, instance_interactive),
-        map_state=lambda state: image_model_state(state, instance_interactive),
+        map_state=lambda state: image_state(state, instance_interactive),
     )
 
 

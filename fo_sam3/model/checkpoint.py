@@ -8,14 +8,28 @@ from pathlib import Path
 
 import torch
 
+from ..errors import FoSam3Error
+from .hub import CKPT_NAME, HUB_REPO, HUB_TIMEOUT_S, from_hub  # noqa: F401 (re-exported)
+
 ENV_VAR = "FO_SAM3_CHECKPOINT"
-HUB_REPO = "facebook/sam3"
-CKPT_NAME = "sam3.pt"
 RANDOM = "random"
+FIX = (
+    "Fix: pass checkpoint='/path/to/sam3.pt', set FO_SAM3_CHECKPOINT=/path/to/sam3.pt, "
+    "or use checkpoint='random' for a trial (random weights, meaningless masks). "
+    f"sam3.pt is gated: request access at https://huggingface.co/{HUB_REPO}, then `hf auth login`."
+)
 
 
-class CheckpointNotFoundError(FileNotFoundError):
+class CheckpointError(FoSam3Error):
+    """A checkpoint is missing or unusable (a setup problem, not a failed run)."""
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
     """No checkpoint was found; the message lists every place that was tried."""
+
+
+class CorruptCheckpointError(CheckpointError, ValueError):
+    """The checkpoint file exists but is not a readable SAM3 checkpoint."""
 
 
 @dataclass(frozen=True)
@@ -36,29 +50,27 @@ def zoo_candidates() -> list[Path]:
             zoo / "fo-sam3-image" / CKPT_NAME, zoo / "sam3" / CKPT_NAME]
 
 
-def _hub_download(token: str | None = None) -> Path:
-    from huggingface_hub import hf_hub_download
-
-    return Path(hf_hub_download(repo_id=HUB_REPO, filename=CKPT_NAME, token=token))
-
-
 def resolve_checkpoint(
     checkpoint: str | os.PathLike | None = None, hub: bool = True, token: str | None = None
 ) -> Resolved:
     """Resolve a checkpoint in order: explicit path, $FO_SAM3_CHECKPOINT, zoo dir, hub.
 
-    ``checkpoint="random"`` means random weights on purpose. The hub token is
-    ``token`` or ``$HF_TOKEN``; it is never logged. Raises
-    ``CheckpointNotFoundError`` naming everything tried when nothing is found.
+    ``checkpoint="random"`` means random weights on purpose. The hub is tried
+    only with a token (``token``, ``$HF_TOKEN`` or ``hf auth login``) after a
+    quick check that it answers (``HUB_TIMEOUT_S``); a copy in the Hugging
+    Face cache is used even offline. The token is never logged. Raises
+    ``CheckpointNotFoundError`` (what was searched; how to fix it).
     """
     if checkpoint is not None and str(checkpoint) == RANDOM:
         return Resolved(None, RANDOM)
-    tried = []
     if checkpoint is not None:
         path = Path(checkpoint).expanduser()
         if path.is_file():
             return Resolved(path, "explicit")
-        raise CheckpointNotFoundError(f"checkpoint file {path} does not exist")
+        raise CheckpointNotFoundError(
+            f"checkpoint file {path} does not exist (checkpoint='random' gives random weights)"
+        )
+    tried = []
     env = os.environ.get(ENV_VAR)
     if env:
         path = Path(env).expanduser()
@@ -67,36 +79,52 @@ def resolve_checkpoint(
         tried.append(f"${ENV_VAR}={path} (no such file)")
     else:
         tried.append(f"${ENV_VAR} (not set)")
-    for path in zoo_candidates():
+    candidates = zoo_candidates()
+    for path in candidates:
         if path.is_file():
             return Resolved(path, "zoo")
-        tried.append(f"{path} (no such file)")
-    if hub and os.environ.get("HF_HUB_OFFLINE", "0") in ("0", "", "false"):
-        try:
-            return Resolved(_hub_download(token or os.environ.get("HF_TOKEN")), "hub")
-        except Exception as e:  # offline, gated without a token, ...
-            tried.append(f"hub {HUB_REPO}/{CKPT_NAME} ({type(e).__name__}: {_first_line(e)})")
-    else:
-        tried.append(f"hub {HUB_REPO} (offline)")
-    raise CheckpointNotFoundError(
-        "No SAM3 checkpoint found. Tried: "
-        + "; ".join(tried)
-        + f". Request access to the gated repo {HUB_REPO} and log in (HF_TOKEN), "
-        f"or download {CKPT_NAME} and set {ENV_VAR}=/path/to/{CKPT_NAME}. "
-        "Use checkpoint='random' for random weights."
-    )
+    if candidates:
+        root = candidates[0].parent
+        tried.append(f"the zoo dir {root} ({', '.join(str(p.relative_to(root)) for p in candidates)})")
+    if hub:
+        path, why = from_hub(token)
+        if path is not None:
+            return Resolved(path, "hub")
+        tried.append(f"the Hugging Face hub {HUB_REPO} ({why})")
+    raise CheckpointNotFoundError(f"No SAM3 checkpoint found. Searched: {'; '.join(tried)}.\n{FIX}")
 
 
 def _first_line(e: Exception) -> str:
     return str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
 
 
-def load_state(path: Path) -> dict[str, torch.Tensor]:
-    """Load a checkpoint's state dict with ``weights_only=True`` (no pickled code)."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
+def read_state(path, mmap: bool = False) -> dict[str, torch.Tensor]:
+    """A checkpoint file's state dict, loaded with ``weights_only=True`` (no
+    pickled code). Raises ``CorruptCheckpointError`` if it is not one."""
+    try:
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+        except RuntimeError:
+            if not mmap:
+                raise
+            state = torch.load(path, map_location="cpu", weights_only=True)  # not a zip file: no mmap
+    except (OSError, MemoryError):
+        raise
+    except Exception as e:  # truncated, not a torch file, pickled code: all the same to a user
+        raise CorruptCheckpointError(
+            f"checkpoint {path} is corrupt or not a PyTorch checkpoint ({type(e).__name__}: "
+            f"{_first_line(e) or 'unreadable'}); download sam3.pt again or pass another file"
+        ) from e
     if isinstance(state, dict) and isinstance(state.get("model"), dict):
         state = state["model"]
+    if not isinstance(state, dict) or not state or not any(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CorruptCheckpointError(f"checkpoint {path} holds no state dict of tensors: is it sam3.pt?")
     return state
+
+
+def load_state(path: Path) -> dict[str, torch.Tensor]:
+    """Load a checkpoint's state dict with ``weights_only=True`` (no pickled code)."""
+    return read_state(path)
 
 
 def image_model_state(state: dict, with_tracker: bool) -> dict:

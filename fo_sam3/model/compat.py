@@ -1,13 +1,17 @@
 """Scoped workarounds for sam3 0.1.4's hard-coded CUDA.
 
-Each patch is active only inside its context manager, only on machines where
-CUDA is unavailable, and is restored afterwards (reference-counted, so nested
-or concurrent uses are safe). CUDA users run sam3's code unchanged.
+Each patch is active only inside its context manager, only for a model that
+is not on a CUDA device (decided by the model's device, not by the machine:
+a CPU model on a CUDA machine needs them too), and is restored afterwards
+(reference-counted, so nested uses are safe). CUDA models run sam3's code
+unchanged.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import threading
 from typing import Callable, Iterator
 
@@ -19,8 +23,22 @@ _saved: dict[str, tuple[object, str, object]] = {}
 _ABSENT = object()
 
 
-def _needs_patch() -> bool:
-    return not torch.cuda.is_available()
+def needs_cpu_patches(device: str | torch.device | None = None) -> bool:
+    """Whether a model on ``device`` needs the workarounds for sam3's CUDA hard-codes.
+
+    Args:
+        device: the model's device (or the one it is built for); ``None``
+            decides from the machine (no CUDA available).
+
+    Returns:
+        True unless ``device`` is a CUDA device.
+    """
+    if device is None:
+        return not torch.cuda.is_available()
+    return torch.device(device).type != "cuda"
+
+
+_needs_patch = needs_cpu_patches
 
 
 @contextlib.contextmanager
@@ -66,14 +84,26 @@ def _get_coords(original):
     return staticmethod(lambda H, W, device: fn(H, W, _cpu_device(device)))
 
 
+def _axial_cis(original):
+    def compute_axial_cis(*args, device=None, **kwargs):
+        return original(*args, device=_cpu_device(device), **kwargs)
+
+    return compute_axial_cis
+
+
 @contextlib.contextmanager
-def cuda_free_construction() -> Iterator[None]:
-    """Construct sam3 modules without CUDA (position-encoding and decoder caches)."""
-    if not _needs_patch():
+def cuda_free_construction(device: str | torch.device | None = None) -> Iterator[None]:
+    """Construct sam3 modules without CUDA (position-encoding, decoder and RoPE caches).
+
+    Args:
+        device: the device the model is built for; ``None`` decides from the machine.
+    """
+    if not _needs_patch(device):
         yield
         return
     from sam3.model.decoder import TransformerDecoder
     from sam3.model.position_encoding import PositionEmbeddingSine
+    from sam3.sam import transformer as sam_transformer
 
     with contextlib.ExitStack() as stack:
         stack.enter_context(
@@ -81,6 +111,9 @@ def cuda_free_construction() -> Iterator[None]:
         )
         stack.enter_context(
             _patched("coords", TransformerDecoder, "_get_coords", _get_coords)
+        )
+        stack.enter_context(  # RoPEAttention puts freqs on CUDA when the machine has it
+            _patched("rope", sam_transformer, "compute_axial_cis", _axial_cis)
         )
         yield
 
@@ -93,9 +126,14 @@ def _no_pin(original):
 
 
 @contextlib.contextmanager
-def cpu_forward() -> Iterator[None]:
-    """Run sam3 forwards without CUDA (geometry encoder's ``pin_memory``)."""
-    if not _needs_patch():
+def cpu_forward(device: str | torch.device | None = None) -> Iterator[None]:
+    """Run sam3 forwards without CUDA (geometry encoder's ``pin_memory``).
+
+    Args:
+        device: the model's device; ``None`` decides from the machine (pass
+            it: a CPU model on a CUDA machine needs the workarounds too).
+    """
+    if not _needs_patch(device):
         yield
         return
     with _patched("pin", torch.Tensor, "pin_memory", _no_pin):
@@ -131,20 +169,26 @@ def move_tensor_caches(model: torch.nn.Module, device: torch.device | str) -> No
 
 
 def import_sam3_quietly() -> None:
-    """Import sam3 without letting it configure the root logger.
+    """Import sam3 without its log lines in the middle of fo_sam3's progress bars.
 
     ``sam3.perflib.nms`` calls ``logging.debug`` at import time, which installs a
-    root handler (so FiftyOne's progress lines print twice). Remove only the
-    handlers that this import added.
+    root handler (so FiftyOne's progress lines print twice): only the handlers
+    that this import added are removed. sam3's own loggers (``sam3.logger``:
+    coloured INFO lines on stderr) are kept at WARNING, unless sam3's
+    ``$LOG_LEVEL`` asks for another level (for debugging). Idempotent.
     """
-    import logging
-
     before = list(logging.root.handlers)
-    import sam3.perflib.nms  # noqa: F401
+    import sam3.perflib.nms  # noqa: F401  (imports all of sam3)
 
     for handler in logging.root.handlers[:]:
         if handler not in before:
             logging.root.removeHandler(handler)
+    if "LOG_LEVEL" in os.environ:
+        return
+    for name, log in list(logging.root.manager.loggerDict.items()):
+        if name.split(".")[0] == "sam3" and isinstance(log, logging.Logger):
+            if log.level < logging.WARNING:  # INFO, DEBUG or NOTSET
+                log.setLevel(logging.WARNING)
 
 
 def release_global_autocast(tracker) -> None:

@@ -1,9 +1,10 @@
-"""Prompts: sample fields to SAM3 queries."""
+"""Prompts: sample fields to SAM3 queries, and the one home of prompt rules
+(boxes, points, polarity, text) that images and video share."""
 
 from .boxes import box_queries, clip_rel_box, is_positive
-from .points import keypoint_points, rel_points_to_pixels
+from .points import click_problem, keypoint_points, points_outside, polarity, rel_points_to_pixels
 from .spec import PromptSpec, check_field
-from .text import clean_texts, text_queries, texts_from_value
+from .text import clean_texts, split_prompt_text, text_queries, texts_from_value, warn_long_texts
 from .types import VISUAL, ImageTask, Query
 
 __all__ = [
@@ -14,10 +15,15 @@ __all__ = [
     "box_queries",
     "clip_rel_box",
     "is_positive",
+    "click_problem",
     "keypoint_points",
+    "points_outside",
+    "polarity",
     "rel_points_to_pixels",
     "check_field",
     "clean_texts",
+    "split_prompt_text",
     "text_queries",
     "texts_from_value",
+    "warn_long_texts",
 ]

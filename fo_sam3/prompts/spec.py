@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 import fiftyone as fo
 
 from ..errors import NoPromptError, PromptError
 from .boxes import box_queries
-from .text import TEXT_FIELD_TYPES, clean_texts, text_queries, texts_from_value
-from .types import ImageTask, Query
+from .text import TEXT_FIELD_TYPES, clean_texts, text_queries, texts_from_value, warn_long_texts
+from .types import VISUAL, ImageTask, Query
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,9 @@ class PromptSpec:
     Exactly one of ``text`` (fixed list), ``text_field`` and ``box_field`` is
     the main source; ``text`` may be combined with ``box_field`` only when
     ``text_and_boxes=True`` (then each box label is also sent as text).
+    A string ``text`` is one query (``"red, car"`` too); commas split only in
+    the CLI and forms. Text beyond SAM3's context is warned about once per
+    spec (one spec per run). ``counts`` tallies skipped boxes (``degenerate_boxes``).
     """
 
     text: tuple[str, ...] | None = None
@@ -26,10 +30,12 @@ class PromptSpec:
     box_field: str | None = None
     text_hint: bool = True
     text_and_boxes: bool = False
+    counts: Counter = field(default_factory=Counter, init=False, repr=False, compare=False)
+    _checked: set = field(default_factory=set, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if isinstance(self.text, str):
-            object.__setattr__(self, "text", tuple(t for t in self.text.split(",")))
+            object.__setattr__(self, "text", (self.text,))
         elif self.text is not None:
             object.__setattr__(self, "text", tuple(self.text))
         sources = [s for s in (self.text, self.text_field, self.box_field) if s is not None]
@@ -39,6 +45,7 @@ class PromptSpec:
             raise PromptError("give either text or text_field, not both")
         if self.text is not None:
             object.__setattr__(self, "text", tuple(clean_texts(self.text, "text")))
+            warn_long_texts(self.text, "", self._checked)
 
     @property
     def fields(self) -> list[str]:
@@ -56,7 +63,7 @@ class PromptSpec:
         where = f"sample {sample.id}"
         out: list[Query] = []
         if self.box_field:
-            out += box_queries(sample[self.box_field], self.box_field, self.text_hint, where)
+            out += box_queries(sample[self.box_field], self.box_field, self.text_hint, where, self.counts)
         texts: list[str] = []
         if self.text is not None:
             texts = list(self.text)
@@ -69,6 +76,7 @@ class PromptSpec:
         else:  # never a text-only and a text+box query for one label, unless asked
             texts = [t for t in texts if t not in boxed]
         out += text_queries(dict.fromkeys(texts))
+        warn_long_texts([q.text for q in out if q.text != VISUAL], where, self._checked)
         if not out:
             src = self.box_field or self.text_field or "text"
             raise NoPromptError(f"{where}: no prompt in field '{src}'")

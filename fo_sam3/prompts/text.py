@@ -1,7 +1,16 @@
-"""Text prompts from a fixed list or from a sample field."""
+"""Text rules, for images and video.
+
+A library string is one query and a list is never split; only the CLI and
+App forms split on commas (``split_prompt_text``). Text is sent whole: SAM3's
+tokenizer keeps the first ``context_length()`` tokens (start and end
+included) and drops the rest, so ``warn_long_texts`` says when that happens.
+"""
 
 from __future__ import annotations
 
+import inspect
+import logging
+from functools import lru_cache
 from typing import Any, Iterable
 
 import fiftyone as fo
@@ -9,17 +18,22 @@ import fiftyone as fo
 from ..errors import PromptError
 from .types import Query
 
+logger = logging.getLogger(__name__)
 TEXT_FIELD_TYPES = (fo.Classification, fo.Classifications, fo.Detections)
-MAX_TEXT_CHARS = 200  # longer prompts are truncated by the tokenizer anyway
+
+
+def split_prompt_text(text: str) -> list[str]:
+    """``"person, red car"`` -> ``["person", "red car"]`` (CLI and forms only; empties dropped)."""
+    return [t.strip() for t in text.split(",") if t.strip()]
 
 
 def clean_texts(texts: Iterable[Any], where: str) -> list[str]:
-    """Strip, drop empties, de-duplicate (keeping order); error if nothing is left."""
+    """Collapse whitespace, drop empties, de-duplicate (keeping order); error if nothing is left."""
     out: list[str] = []
     for t in texts:
         if not isinstance(t, str):
             raise PromptError(f"{where}: text prompts must be strings, got {type(t).__name__}")
-        t = " ".join(t.split())[:MAX_TEXT_CHARS]
+        t = " ".join(t.split())
         if t and t not in out:
             out.append(t)
     if not out:
@@ -27,8 +41,46 @@ def clean_texts(texts: Iterable[Any], where: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def context_length() -> int:
+    """Tokens SAM3's text encoder reads: ``VETextEncoder``'s default (32), which the builders keep."""
+    from sam3.model.text_encoder_ve import VETextEncoder
+
+    return inspect.signature(VETextEncoder).parameters["context_length"].default
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():
+    from sam3.model.tokenizer_ve import SimpleTokenizer
+
+    from ..model.vocab import find_vocab
+
+    try:
+        return SimpleTokenizer(bpe_path=str(find_vocab(download=False)))
+    except FileNotFoundError:
+        return None
+
+
+def token_count(text: str) -> int | None:
+    """Tokens sam3's tokenizer makes of ``text`` (with start and end); ``None`` without its vocab."""
+    tok = _tokenizer()
+    return None if tok is None else len(tok.encode(text)) + 2
+
+
+def warn_long_texts(texts: Iterable[str], where: str, seen: set) -> None:
+    """Warn once per text (``seen`` holds those already checked) that SAM3 reads only its start."""
+    for t in texts:
+        if t in seen:
+            continue
+        seen.add(t)
+        n, limit = token_count(t), context_length()
+        if n is not None and n > limit:
+            logger.warning("%stext prompt %r is %d tokens long; SAM3 reads only the first %d and ignores the rest",
+                           f"{where}: " if where else "", t if len(t) <= 80 else t[:77] + "...", n - 2, limit - 2)
+
+
 def texts_from_value(value: Any, field: str) -> list[str]:
-    """Text prompts held by one sample's field value."""
+    """Text prompts held by one sample's field value (a string is one prompt)."""
     if value is None:
         return []
     if isinstance(value, str):

@@ -15,7 +15,10 @@ import torch
 
 from ..model import arch, tracker_arch
 from ..model.builder import assemble, default_device
-from ..model.compat import release_global_autocast
+from ..model.compat import import_sam3_quietly, release_global_autocast
+from .errors import VideoTrackError
+
+import_sam3_quietly()
 
 # The heuristics of sam3's ``apply_temporal_disambiguation=True`` build.
 VIDEO_HEURISTICS = dict(
@@ -95,6 +98,13 @@ def build_sam3_video(
             zoo dir, then the gated hub. ``"tiny"`` defaults to ``"random"``.
         device: defaults to CUDA when available, else CPU.
         seed: seeds the random init, so two builds are identical.
+        bpe_path: sam3's BPE vocabulary (found or fetched when ``None``).
+
+    Returns:
+        a ``Sam3VideoInferenceWithInstanceInteractivity`` on ``device``.
+
+    Raises:
+        CheckpointMismatchError: the checkpoint's keys or shapes do not match.
     """
     return assemble(variant, checkpoint, device, seed, bpe_path, make_graph=_build_graph)
 
@@ -108,3 +118,26 @@ def load_video_model(variant: str | None = None, checkpoint=None, device=None):
     """``build_sam3_video`` (seed 0), reusing the last model built with the same arguments."""
     device = str(torch.device(device) if device is not None else default_device())
     return _cached_model(variant or "full", None if checkpoint is None else str(checkpoint), device)
+
+
+class NotAVideoModelError(VideoTrackError, TypeError):
+    """Tracking was given a model that is not sam3's video model."""
+
+
+def check_video_model(model) -> None:
+    """Raise at once when ``model`` cannot track videos (e.g. a ``build_sam3`` image model).
+
+    Args:
+        model: the model given to ``track`` / ``track_video``.
+
+    Raises:
+        NotAVideoModelError: ``model`` is not a ``Sam3VideoInferenceWithInstanceInteractivity``.
+    """
+    from sam3.model.sam3_video_inference import Sam3VideoInferenceWithInstanceInteractivity
+
+    if not isinstance(model, Sam3VideoInferenceWithInstanceInteractivity):
+        raise NotAVideoModelError(
+            f"tracking needs a video model from fo_sam3.video.build_sam3_video (or "
+            f"load_video_model), not a {type(model).__name__}"
+            + (" (an image model from build_sam3)" if hasattr(model, "inst_interactive_predictor") else "")
+        )

@@ -1,8 +1,9 @@
 """Scoped workarounds that let sam3 0.1.4's video code run without CUDA.
 
 Like ``fo_sam3.model.compat``, every CUDA workaround is active only inside
-``cpu_video()``, only on machines without CUDA, and is restored afterwards
-(reference-counted). What each one replaces:
+``cpu_video(device)``, only for a model that is not on CUDA (its device
+decides, not the machine's), and is restored afterwards (reference-counted).
+What each one replaces:
 
 - ``Tensor.cuda()``: the tracker moves memory features, previous mask logits
   and frames with ``.cuda()``; without CUDA the tensor stays where it is.
@@ -87,16 +88,20 @@ def _float_gather(original):
 
 
 @contextlib.contextmanager
-def cpu_video() -> Iterator[None]:
-    """Run sam3's video model on CPU (no-op where CUDA is available)."""
-    if not _needs_patch():
+def cpu_video(device: str | torch.device | None = None) -> Iterator[None]:
+    """Run sam3's video model on CPU (no-op for a CUDA model).
+
+    Args:
+        device: the model's device; ``None`` decides from the machine.
+    """
+    if not _needs_patch(device):
         yield
         return
     from sam3.model.sam3_image import Sam3ImageOnVideoMultiGPU
     from sam3.perflib import connected_components as cc
 
     with contextlib.ExitStack() as stack:
-        stack.enter_context(cpu_forward())
+        stack.enter_context(cpu_forward(device))
         stack.enter_context(_patched("video_cuda", torch.Tensor, "cuda", _stay))
         stack.enter_context(
             _patched("video_cc", cc, "connected_components", _connected_components)
@@ -115,13 +120,18 @@ def _offloading_init(original):
 
 
 @contextlib.contextmanager
-def state_offload(tracker, enabled: bool) -> Iterator[None]:
+def state_offload(tracker, enabled: bool, device: str | torch.device | None = None) -> Iterator[None]:
     """Make every tracker state this block creates keep its memory on the CPU.
 
-    Needed without CUDA (sam3's default ``storage_device`` is ``"cuda"``);
-    optional on GPU, where it bounds GPU memory at some speed cost.
+    Needed for a model off CUDA (sam3's default ``storage_device`` is
+    ``"cuda"``); optional on GPU, where it bounds GPU memory at some speed cost.
+
+    Args:
+        tracker: the video model's tracker.
+        enabled: offload even for a CUDA model.
+        device: the model's device; ``None`` decides from the machine.
     """
-    if not (enabled or _needs_patch()):
+    if not (enabled or _needs_patch(device)):
         yield
         return
     key = f"video_offload_{id(tracker)}"

@@ -2,14 +2,20 @@
 
 Coordinates stay FiftyOne-relative (``[0, 1]`` of the frame's width/height);
 frame numbers are converted from FiftyOne's 1-based numbers to sam3's 0-based
-indices here, and nowhere else.
+indices here, and nowhere else. Boxes, points and polarity follow the
+image rules of ``fo_sam3.prompts``; a label they reject fails the video with
+a ``VideoPromptError`` naming the field, frame and label.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+import numpy as np
+
+from ..errors import PromptError
+from ..prompts.boxes import clip_rel_box
+from ..prompts.points import NO_POINT, ONLY_NEGATIVE, OUTSIDE, click_problem, keypoint_points, points_outside
 from .errors import VideoPromptError
 
 
@@ -34,40 +40,26 @@ class ObjectPrompt:
     point_labels: tuple[int, ...] = ()
 
 
-def _clip01(v: float) -> float:
-    return min(max(float(v), 0.0), 1.0)
-
-
 def _box(det, where: str) -> tuple[float, float, float, float]:
-    bb = det.bounding_box
-    if bb is None or len(bb) != 4 or not all(math.isfinite(float(v)) for v in bb):
-        raise VideoPromptError(f"{where}: detection {det.id} has no valid bounding_box")
-    x, y, w, h = (float(v) for v in bb)
-    box = (_clip01(x), _clip01(y), _clip01(x + w), _clip01(y + h))
-    if box[2] <= box[0] or box[3] <= box[1]:
-        raise VideoPromptError(f"{where}: detection {det.id} has an empty box {bb}")
-    return box
-
-
-def _points(kp, where: str) -> tuple[tuple[tuple[float, float], ...], tuple[int, ...]]:
-    pts = list(kp.points or [])
-    polarity = kp.get_field("sam_labels") if kp.has_field("sam_labels") else None
-    if polarity is None:
-        polarity = [1] * len(pts)
-    if len(polarity) != len(pts):
+    box = clip_rel_box(det.bounding_box)
+    if box is None:
         raise VideoPromptError(
-            f"{where}: keypoint {kp.id} has {len(pts)} points but {len(polarity)} sam_labels"
+            f"{where}: detection {det.id} has a missing, non-finite or empty box {det.bounding_box}"
         )
-    keep = [
-        ((_clip01(p[0]), _clip01(p[1])), 1 if int(lab) else 0)
-        for p, lab in zip(pts, polarity)
-        if p is not None and len(p) == 2 and all(math.isfinite(float(c)) for c in p)
-    ]
-    if not keep:
-        raise VideoPromptError(f"{where}: keypoint {kp.id} has no usable points")
-    if not any(lab for _, lab in keep):
-        raise VideoPromptError(f"{where}: keypoint {kp.id} has no positive point")
-    return tuple(p for p, _ in keep), tuple(lab for _, lab in keep)
+    x, y, w, h = (float(v) for v in box)
+    return x, y, x + w, y + h
+
+
+def _points(kp, field: str, fn: int, where: str) -> tuple[tuple[tuple[float, float], ...], tuple[int, ...]]:
+    try:
+        pts, labels = keypoint_points(kp, field, f"frame {fn}", dtype=np.float64)
+    except PromptError as e:
+        raise VideoPromptError(str(e)) from None
+    if not len(pts):
+        raise VideoPromptError(f"{where}: keypoint {kp.id} {NO_POINT}")
+    if points_outside(pts):
+        raise VideoPromptError(f"{where}: keypoint {kp.id} {OUTSIDE}: {kp.points}")
+    return tuple((float(x), float(y)) for x, y in pts), tuple(int(v) for v in labels)
 
 
 def _index(label) -> int | None:
@@ -82,9 +74,10 @@ def collect_prompts(sample, frame_numbers, box_field=None, point_field=None) -> 
     becomes one object; a detection and a keypoint with the same ``index`` on
     the same frame prompt one object (box plus points). Labels without
     ``index`` get fresh ids above every index used in the sample's prompts.
-    ``frame_numbers=None`` means every frame that has prompt labels.
+    ``frame_numbers=None`` means every frame that has prompt labels. An
+    object with clicks but no box needs a positive click.
     """
-    raw = []  # (frame_idx, index, label, box, points, point_labels)
+    raw = []  # (frame_idx, index, label, box, points, point_labels, source)
     numbers = sorted(sample.frames.keys()) if frame_numbers is None else frame_numbers
     for fn in numbers:
         if fn not in sample.frames:
@@ -95,12 +88,13 @@ def collect_prompts(sample, frame_numbers, box_field=None, point_field=None) -> 
             dets = frame[box_field]
             for det in getattr(dets, "detections", None) or []:
                 box = _box(det, where.format(repr(box_field)))
-                raw.append((fn - 1, _index(det), det.label, box, (), ()))
+                raw.append((fn - 1, _index(det), det.label, box, (), (), ""))
         if point_field:
             kps = frame[point_field]
             for kp in getattr(kps, "keypoints", None) or []:
-                pts, labs = _points(kp, where.format(repr(point_field)))
-                raw.append((fn - 1, _index(kp), kp.label, None, pts, labs))
+                source = f"{where.format(repr(point_field))}: keypoint {kp.id}"
+                pts, labs = _points(kp, point_field, fn, where.format(repr(point_field)))
+                raw.append((fn - 1, _index(kp), kp.label, None, pts, labs, source))
     return _assign_ids(raw)
 
 
@@ -108,10 +102,12 @@ def _assign_ids(raw) -> list[ObjectPrompt]:
     used = [r[1] for r in raw if r[1] is not None]
     next_id = max(used, default=-1) + 1
     merged: dict[tuple[int, int], ObjectPrompt] = {}
-    for frame_idx, index, label, box, pts, labs in raw:
+    sources: dict[tuple[int, int], list[str]] = {}
+    for frame_idx, index, label, box, pts, labs, source in raw:
         if index is None:
             index, next_id = next_id, next_id + 1
         key = (frame_idx, index)
+        sources.setdefault(key, []).append(source)
         prev = merged.get(key)
         if prev is None:
             merged[key] = ObjectPrompt(frame_idx, index, label, box, pts, labs)
@@ -128,4 +124,7 @@ def _assign_ids(raw) -> list[ObjectPrompt]:
             prev.points + pts,
             prev.point_labels + labs,
         )
+    for key, p in merged.items():
+        if p.box is None and click_problem(p.point_labels) == ONLY_NEGATIVE:
+            raise VideoPromptError(f"{'; '.join(filter(None, sources[key]))} {ONLY_NEGATIVE}")
     return sorted(merged.values(), key=lambda p: (p.frame_idx, p.obj_id))

@@ -10,6 +10,7 @@ import torch
 from tqdm.auto import tqdm
 
 from . import compat
+from .builder import check_video_model
 from .concept import thresholds, track_concept
 from .config import TrackConfig
 from .errors import VideoPromptError
@@ -26,12 +27,13 @@ def model_device(model) -> torch.device:
 @contextlib.contextmanager
 def running(model, cfg: TrackConfig) -> Iterator[None]:
     """Everything sam3's video model needs around a run (all scoped)."""
+    device = model_device(model)
     with contextlib.ExitStack() as stack:
         stack.enter_context(torch.inference_mode())
-        stack.enter_context(compat.cpu_video())
+        stack.enter_context(compat.cpu_video(device))
         stack.enter_context(compat.sam3_fixes())
-        stack.enter_context(compat.autocast(model_device(model)))
-        stack.enter_context(compat.state_offload(model.tracker, cfg.offload_state_to_cpu))
+        stack.enter_context(compat.autocast(device))
+        stack.enter_context(compat.state_offload(model.tracker, cfg.offload_state_to_cpu, device))
         stack.enter_context(compat.quiet_sam3_progress())
         if cfg.text is not None:
             stack.enter_context(thresholds(model, cfg.detection_threshold, cfg.new_track_threshold))
@@ -74,6 +76,7 @@ def track_video(
         1-based frame number to its ``Detection``s (one per track id, sorted by
         ``index``). Frames a pass did not reach are absent.
     """
+    check_video_model(model)
     if cfg.text is None and not prompts:
         raise VideoPromptError("no box/point prompts were given")
     with tqdm(desc="decoding", unit="frame", leave=False, disable=not progress) as decoding:

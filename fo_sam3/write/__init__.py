@@ -1,7 +1,8 @@
-"""Writing labels to sample fields."""
+"""Writing labels: field checks, mask encoding, and the output stage every mode shares."""
 
-from .fields import prepare_output_field
-from .mask_files import move_mask_to_file
-from .writer import BulkWriter
+from .fields import declare_field, prepare_output_field
+from .masks import MaskStore
+from .stage import OutputStage
+from .updates import Update
 
-__all__ = ["prepare_output_field", "move_mask_to_file", "BulkWriter"]
+__all__ = ["declare_field", "prepare_output_field", "MaskStore", "OutputStage", "Update"]

@@ -94,3 +94,27 @@ def test_samples_without_detections_are_skipped_and_counted(inst_ds, tiny_inst_m
     summary = fo_sam3.segment(inst_ds, "masks", box_field="gt", model=tiny_inst_model, **RUN)
     assert (summary.done, summary.skipped, summary.failed) == (1, 1, 0)
     assert inst_ds.first().masks is None and len(inst_ds.last().masks.detections) == 2
+
+
+def test_wrong_clicks_and_infinite_boxes_never_reach_the_model(inst_ds, tiny_inst_model, caplog):
+    sample = inst_ds.first()
+    pixels = fo.Keypoint(label="pixels", points=[[200, 100]])
+    negative = fo.Keypoint(label="negative", points=[[0.5, 0.5]], sam_labels=[0])
+    good = fo.Keypoint(label="good", points=[[0.4, 0.4]])
+    sample.kp = fo.Keypoints(keypoints=[pixels, negative, good])
+    wide = fo.Detection(label="wide", bounding_box=[0.1, 0.1, float("inf"), 0.2])
+    box = fo.Detection(label="box", bounding_box=[0.2, 0.2, 0.3, 0.3])
+    sample.gt = fo.Detections(detections=[wide, box])
+    sample.save()
+    view = inst_ds.limit(1)
+    with caplog.at_level(logging.WARNING, logger="fo_sam3"), prompt_inputs(tiny_inst_model) as calls:
+        fo_sam3.segment(view, "clicks", point_field="kp", model=tiny_inst_model, **RUN)
+        summary = fo_sam3.segment(view, "gt", box_field="gt", model=tiny_inst_model, **RUN)
+    assert [lab.tolist() for _, lab in calls] == [[[1]], [[2, 3]]]  # the good click, then the finite box
+    (click,) = view.first().clicks.detections
+    assert click.source_id == good.id
+    wide_after, box_after = view.first().gt.detections
+    assert wide_after.mask is None and box_after.mask is not None
+    assert any("degenerate" in n for n in summary.notes)
+    for label in (pixels, negative, wide):
+        assert any(sample.id in r.getMessage() and label.id in r.getMessage() for r in caplog.records)

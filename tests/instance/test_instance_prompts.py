@@ -11,8 +11,8 @@ import pytest
 import fo_sam3
 from fo_sam3.errors import NoPromptError, PromptError
 from fo_sam3.instance import InstanceOptions
-from fo_sam3.instance.prompts import box_prompts, clip_box, point_prompts
-from fo_sam3.prompts import keypoint_points, rel_points_to_pixels
+from fo_sam3.instance.prompts import box_prompts, point_prompts
+from fo_sam3.prompts import clip_rel_box, keypoint_points, rel_points_to_pixels
 
 NAN = float("nan")
 OPTS = InstanceOptions()
@@ -37,10 +37,10 @@ def test_bad_point_polarity_names_the_keypoint(labels, message):
 
 
 def test_clip_box():
-    assert clip_box([0.1, 0.2, 0.3, 0.4]).tolist() == [0.1, 0.2, 0.3, 0.4]  # exact when inside
-    assert clip_box([-0.1, 0.5, 0.5, 0.7]).tolist() == pytest.approx([0.0, 0.5, 0.4, 0.5])
+    assert clip_rel_box([0.1, 0.2, 0.3, 0.4]).tolist() == [0.1, 0.2, 0.3, 0.4]  # exact when inside
+    assert clip_rel_box([-0.1, 0.5, 0.5, 0.7]).tolist() == pytest.approx([0.0, 0.5, 0.4, 0.5])
     for bad in ([0.2, 0.2, 0.0, 0.3], [1.1, 0.0, 0.2, 0.2], [NAN, 0, 1, 1], None, [0.1, 0.2]):
-        assert clip_box(bad) is None
+        assert clip_rel_box(bad) is None
 
 
 def _sample(dets, kps=None):

@@ -20,7 +20,9 @@ def test_texts_from_every_supported_value():
 def test_fixed_text_is_cleaned():
     spec = PromptSpec(text=[" red  car ", "person", "person", "ünïcode 日本"])
     assert spec.text == ("red car", "person", "ünïcode 日本")
-    assert PromptSpec(text="a,b").text == ("a", "b")
+    # a string is one query and a list is never split (only the CLI and forms split on commas)
+    assert PromptSpec(text="red, car").text == ("red, car",)
+    assert PromptSpec(text=["red, car", "bus"]).text == ("red, car", "bus")
     with pytest.raises(PromptError):
         PromptSpec(text=["", "  "])
     with pytest.raises(PromptError):

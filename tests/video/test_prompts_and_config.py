@@ -62,6 +62,29 @@ def test_malformed_prompts_are_named(prompted):
         collect_prompts(prompted, (2,), point_field="kp")
 
 
+def _clicks(sample, frame_number, *keypoints):
+    sample.frames[frame_number]["kp"] = fo.Keypoints(keypoints=list(keypoints))
+    sample.save()
+    return keypoints[0]
+
+
+def test_video_prompts_follow_the_image_rules(prompted):
+    kp = _clicks(prompted, 2, fo.Keypoint(points=[(64, 48)]))  # pixels
+    with pytest.raises(VideoPromptError, match=f"'kp' on frame 2: keypoint {kp.id} has points outside"):
+        collect_prompts(prompted, (2,), point_field="kp")
+    kp = _clicks(prompted, 2, fo.Keypoint(points=[(0.5, 0.5)], sam_labels=[2]))  # was positive
+    with pytest.raises(VideoPromptError, match=f"frame 2: keypoint {kp.id} in field 'kp': 'sam_labels' must be 1"):
+        collect_prompts(prompted, (2,), point_field="kp")
+    add_boxes(prompted, 2, "gt", [[0.1, 0.1, float("inf"), 0.2]])
+    with pytest.raises(VideoPromptError, match="'gt' on frame 2.*non-finite"):
+        collect_prompts(prompted, (2,), box_field="gt")
+    # negative clicks with a box of the same index refine it, as in images
+    add_boxes(prompted, 4, "gt", [[0.1, 0.1, 0.3, 0.3]], indexes=[9])
+    _clicks(prompted, 4, fo.Keypoint(points=[(0.2, 0.2)], sam_labels=[0], index=9))
+    (p,) = collect_prompts(prompted, (4,), box_field="gt", point_field="kp")
+    assert p.box == pytest.approx((0.1, 0.1, 0.4, 0.4)) and p.point_labels == (0,)
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

@@ -1,0 +1,55 @@
+"""``MaskStore``: how every mode crops its masks and stores them on labels."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import torch
+
+from ..convert.labels import prob_to_logit
+from ..convert.masks import CroppedMask, crop_masks
+from .encode import mask_bytes, mask_file, write_png
+
+
+class MaskStore:
+    """Crops low-resolution logits into full-resolution masks and encodes them.
+
+    Args:
+        mask_threshold: probability at which masks are cut.
+        output_dir: write masks as PNG files here (``mask_path``) instead of
+            storing them in the database (``mask``).
+    """
+
+    def __init__(self, mask_threshold: float = 0.5, output_dir: str | None = None):
+        self.threshold = prob_to_logit(mask_threshold)
+        self.output_dir = output_dir
+
+    def crops(self, logits: torch.Tensor, height: int, width: int) -> Iterator[tuple[int, CroppedMask]]:
+        """``(k, CroppedMask)`` for each (K, h, w) logit map, on the logits' device (see ``crop_masks``)."""
+        return crop_masks(logits, height, width, self.threshold)
+
+    def store(self, mask, sample_id: str, label_id) -> dict:
+        """The label attributes that hold ``mask``: ``{"mask": ...}`` or ``{"mask_path": ...}``."""
+        if self.output_dir:
+            return {"mask_path": write_png(mask, mask_file(self.output_dir, sample_id, label_id))}
+        return {"mask": mask_bytes(mask)}
+
+
+class ArrayMaskStore(MaskStore):
+    """Keeps masks as arrays, for labels returned to FiftyOne (``SAM3Model``) rather than written."""
+
+    def store(self, mask, sample_id: str, label_id) -> dict:
+        if self.output_dir:
+            return super().store(mask, sample_id, label_id)
+        return {"mask": mask}
+
+
+def labels_from_update(update) -> "fo.Detections":
+    """The ``fo.Detections`` of an ``Update`` whose ``value`` was built with an ``ArrayMaskStore``."""
+    import fiftyone as fo
+
+    dets = []
+    for doc in update.value["detections"]:
+        doc = {k: v for k, v in doc.items() if k not in ("_id", "_cls") and v is not None}
+        dets.append(fo.Detection(**doc))
+    return fo.Detections(detections=dets)
