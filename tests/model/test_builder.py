@@ -3,6 +3,7 @@ import torch
 from PIL import Image
 
 from fo_sam3.model import build_sam3, cpu_forward, save_checkpoint
+from fo_sam3.model.checkpoint import CorruptCheckpointError
 from fo_sam3.model.compat import cuda_free_construction
 
 
@@ -57,7 +58,7 @@ def test_checkpoint_with_pickled_code_is_refused(tmp_path):
 
     path = tmp_path / "evil.pt"
     torch.save({"model": {"detector.x": Evil()}}, path)
-    with pytest.raises(Exception, match="(?i)weights_only|unsupported|global"):
+    with pytest.raises(CorruptCheckpointError, match="(?i)weights.only"):
         build_sam3("tiny", checkpoint=path, device="cpu")
 
 
@@ -65,16 +66,20 @@ def test_cpu_patches_are_scoped():
     original_pin = torch.Tensor.pin_memory
     from sam3.model.decoder import TransformerDecoder
     from sam3.model.position_encoding import PositionEmbeddingSine
+    from sam3.sam import transformer
 
     init, coords = PositionEmbeddingSine.__init__, TransformerDecoder.__dict__["_get_coords"]
-    with cuda_free_construction(), cpu_forward():
-        if not torch.cuda.is_available():
-            assert torch.Tensor.pin_memory is not original_pin
-            assert PositionEmbeddingSine.__init__ is not init
+    rope = transformer.compute_axial_cis
+    with cuda_free_construction("cpu"), cpu_forward("cpu"):  # a CPU model: on any machine
+        assert torch.Tensor.pin_memory is not original_pin
+        assert PositionEmbeddingSine.__init__ is not init and transformer.compute_axial_cis is not rope
+    with cuda_free_construction("cuda"), cpu_forward("cuda"):  # a CUDA model: sam3 unchanged
+        assert torch.Tensor.pin_memory is original_pin and PositionEmbeddingSine.__init__ is init
     assert torch.Tensor.pin_memory is original_pin
     assert "pin_memory" not in vars(torch.Tensor)
     assert PositionEmbeddingSine.__init__ is init
     assert TransformerDecoder.__dict__["_get_coords"] is coords
+    assert transformer.compute_axial_cis is rope
 
 
 @pytest.mark.slow

@@ -17,9 +17,9 @@ def large_image(out_dir: str) -> dict:
     import numpy as np
     import torch
 
-    from fo_sam3.config import SegmentConfig
     from fo_sam3.engine.concept import Instance
-    from fo_sam3.engine.concept_job import instances_to_detections
+    from fo_sam3.engine.concept_job import instance_docs
+    from fo_sam3.write import MaskStore
     from fo_sam3.engine.data import LoadedImage
     from fo_sam3.prompts import ImageTask, text_queries
 
@@ -35,9 +35,9 @@ def large_image(out_dir: str) -> dict:
         logits[y : y + h, x : x + w] = 4.0
         found.append(Instance(0, 0.9, np.array([0, 0, 10, 10.0]), logits))
     base = peak_mb()
-    dets = instances_to_detections(item, found, SegmentConfig(output_dir=out_dir))
-    pixels = sum(int(np.prod(np.asarray(d.bounding_box[2:]) * [W, H])) for d in dets.detections)
-    return {"base_mb": base, "peak_mb": peak_mb(), "detections": len(dets.detections),
+    docs = instance_docs(item, found, MaskStore(output_dir=out_dir), "mask")
+    pixels = sum(int(np.prod(np.asarray(d["bounding_box"][2:]) * [W, H])) for d in docs)
+    return {"base_mb": base, "peak_mb": peak_mb(), "detections": len(docs),
             "mask_pixels": pixels, "files": sum(len(f) for _, _, f in os.walk(out_dir))}
 
 

@@ -120,7 +120,7 @@ def test_odd_and_many_text_prompts(dataset, tiny_model):
                               topk_per_query=1, max_queries=16, num_workers=0)
     labels = {d.label for d in dataset.first().sam3.detections}
     assert summary.done == 1 and len(labels) == 102
-    assert "日本 の 猫" in labels and "x" * 200 in labels
+    assert "日本 の 猫" in labels and "x" * 5000 in labels  # kept whole, with a warning (issue 19)
 
 
 def test_skip_failures_false_names_the_sample(tmp_path, tiny_model):

@@ -28,18 +28,17 @@ def test_patches_are_scoped_and_restored(video_model):
     before = {k: vars(o).get(n) for k, (o, n) in _targets().items()}
     tracker = video_model.tracker
     with (
-        cpu_video(),
+        cpu_video("cpu"),  # the model's device decides, on any machine
         sam3_fixes(),
         quiet_sam3_progress(),
-        state_offload(tracker, True),
+        state_offload(tracker, False, "cpu"),
         tracker_backbone(video_model),
     ):
-        with cpu_video():  # nested use is reference-counted
+        with cpu_video("cpu"):  # nested use is reference-counted
             pass
         inside = {k: vars(o).get(n) for k, (o, n) in _targets().items()}
-        if not torch.cuda.is_available():
-            assert all(inside[k] is not before[k] for k in ("cuda", "pin", "cc", "gather"))
-            assert torch.zeros(2).cuda().device.type == "cpu"
+        assert all(inside[k] is not before[k] for k in ("cuda", "pin", "cc", "gather"))
+        assert torch.zeros(2).cuda().device.type == "cpu"
         assert inside["tqdm"] is not before["tqdm"] and inside["track_step"] is not before["track_step"]
         assert tracker.backbone is video_model.detector.backbone
         assert tracker.init_state(video_height=8, video_width=8, num_frames=1)["storage_device"].type == "cpu"
@@ -54,7 +53,7 @@ def test_connected_components_handle_empty_batches_like_sam3():
 
     gen = torch.Generator().manual_seed(0)
     masks = (torch.rand(3, 1, 40, 50, generator=gen) > 0.6).to(torch.uint8)
-    with cpu_video():
+    with cpu_video("cpu"):
         from sam3.perflib.connected_components import connected_components
 
         labels, counts = connected_components(masks)
@@ -81,6 +80,13 @@ def test_builder_mirrors_sam3_video_model(video_model):
     again = build_sam3_video("tiny", seed=0, device="cpu")
     ref, got = video_model.state_dict(), again.state_dict()
     assert all(torch.equal(ref[k], got[k]) for k in ref)
+
+
+def test_cuda_model_runs_sam3_unchanged(video_model):
+    before = {k: vars(o).get(n) for k, (o, n) in _targets().items()}
+    with cpu_video("cuda"), state_offload(video_model.tracker, False, "cuda"):
+        assert {k: vars(o).get(n) for k, (o, n) in _targets().items()} == before
+        assert "init_state" not in vars(video_model.tracker)
 
 
 def test_checkpoint_round_trip(tmp_path, video_model):

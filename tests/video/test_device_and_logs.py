@@ -31,25 +31,24 @@ def _box_prompt():
     return [ObjectPrompt(0, 1, "square", (x, y, x + w, y + h))]
 
 
-def _track_both(model, path):
-    # offload off: the tracker's "cuda" storage device must be avoided by the device alone
-    boxes = TrackConfig(box_field="gt", offload_state_to_cpu=False, confidence=0.0)
-    n, found = track_video(model, str(path), boxes, _box_prompt())
+def _track_boxes(model, path):
+    # offload off: the device alone must keep the tracker's state off "cuda"
+    cfg = TrackConfig(box_field="gt", offload_state_to_cpu=False, confidence=0.0)
+    n, found = track_video(model, str(path), cfg, _box_prompt())
     assert n == 3 and sorted(found) == [1, 2, 3] and all(len(d) == 1 for d in found.values())
-    text = TrackConfig(text="red square", offload_state_to_cpu=False, **LOW)
-    _, found = track_video(model, str(path), text)
-    assert sorted(found) == [1, 2, 3]
 
 
 def test_cpu_video_model_built_and_run_on_a_cuda_machine(cuda_machine, short_mp4):
     model = build_sam3_video("tiny", seed=0, device="cpu")
     assert not torch.is_autocast_enabled("cuda")
-    _track_both(model, short_mp4)
+    _track_boxes(model, short_mp4)
 
 
 def test_run_time_workarounds_follow_the_model(video_model, short_mp4, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # after the build
-    _track_both(video_model, short_mp4)
+    cfg = TrackConfig(text="red square", offload_state_to_cpu=False, **LOW)
+    _, found = track_video(video_model, str(short_mp4), cfg)
+    assert sorted(found) == [1, 2, 3]
 
 
 @pytest.fixture
@@ -71,7 +70,7 @@ def sam3_stderr():
 @pytest.mark.skipif("LOG_LEVEL" in os.environ, reason="sam3's $LOG_LEVEL asks for its logs")
 def test_a_video_run_prints_no_sam3_info(sam3_stderr, short_mp4):
     model = build_sam3_video("tiny", seed=0, device="cpu")  # sam3 logs max_num_objects at INFO
-    track_video(model, str(short_mp4), TrackConfig(text="red square", **LOW))
+    track_video(model, str(short_mp4), TrackConfig(box_field="gt"), _box_prompt())
     assert "INFO" not in sam3_stderr.getvalue()
 
 
