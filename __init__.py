@@ -3,7 +3,8 @@
 FiftyOne imports this file by path, so it only forwards to the installed
 ``fo_sam3`` package (``fo_sam3.operators``, ``fo_sam3.zoo``), which is imported
 lazily: importing this file stays cheap. If ``fo_sam3`` is not installed, the
-copy next to this file is used.
+copy next to this file is used. To use a local clone as the zoo source (FiftyOne
+registers only URLs), run ``fo_sam3.zoo.register_local()``.
 """
 
 import importlib
@@ -19,7 +20,8 @@ def _lib(module):
 
 
 def download_model(model_name, model_path):
-    """Links or copies sam3.pt to ``model_path`` ($FO_SAM3_CHECKPOINT, zoo dir, else the gated hub)."""
+    """Links or copies sam3.pt to ``model_path`` ($FO_SAM3_CHECKPOINT, zoo dir, else the gated hub);
+    nothing when ``load_zoo_model`` was given ``checkpoint=`` (e.g. ``"random"``)."""
     _lib("zoo").download_model(model_name, model_path)
 
 

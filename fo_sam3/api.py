@@ -29,6 +29,7 @@ def segment(
     device=None,
     text_hint: bool = True,
     text_and_boxes: bool = False,
+    _before_write=None,
     **kwargs,
 ) -> RunSummary:
     """Segment ``samples`` with SAM3 and write masks into ``label_field``.
@@ -59,7 +60,8 @@ def segment(
 
         return segment_instances(
             samples, label_field, box_field=box_field, point_field=point_field, model=model,
-            checkpoint=checkpoint, variant=variant, device=device, config=config, **rest,
+            checkpoint=checkpoint, variant=variant, device=device, config=config,
+            _before_write=_before_write, **rest,
         )
     if rest:
         raise TypeError(f"unexpected arguments: {', '.join(sorted(rest))}")
@@ -72,6 +74,6 @@ def segment(
     already_done = len(samples) - len(view)
     sam3 = get_model(model, checkpoint, variant, device)  # before anything is written
     job = ConceptJob(ConceptPredictor(sam3, config), spec)
-    summary = run(view, label_field, job, config, declare=declare)
+    summary = run(view, label_field, job, config, declare=declare, before_write=_before_write)
     summary.skipped += already_done
     return summary

@@ -7,7 +7,9 @@ DataLoader worker must unpickle) lives in this installed package.
 Models: ``fo-sam3-image`` (concept or instance mode, a ``fiftyone`` image
 model for ``apply_model``) and ``fo-sam3-video`` (a ``SAM3VideoTracker``
 whose ``track`` runs ``fo_sam3.track`` with the zoo checkpoint). Both read
-sam3.pt.
+sam3.pt; ``checkpoint="random"`` (or a path) skips the zoo's file.
+
+From a local clone (FiftyOne registers only URLs): ``fo_sam3.zoo.register_local()``.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 from pathlib import Path
 
-import torch
-
 from .model import arch
-from .model.checkpoint import ENV_VAR, CheckpointNotFoundError, resolve_checkpoint
+from .model.checkpoint import (ENV_VAR, RANDOM, CheckpointNotFoundError, CorruptCheckpointError, read_state,
+                               resolve_checkpoint)
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +32,49 @@ IMAGE = "fo-sam3-image"
 VIDEO = "fo-sam3-video"
 FILENAMES = {IMAGE: "sam3.pt", VIDEO: "sam3-video.pt"}  # one file each: no re-download
 _WIDTH_KEY = "detector.backbone.vision_backbone.trunk.patch_embed.proj.weight"
+
+
+SOURCE_FILES = ("manifest.json", "__init__.py")
+
+
+def register_local(repo=None) -> Path:
+    """Register a clone of this repository as the zoo source ``fo-sam3``.
+
+    ``foz.register_zoo_model_source`` takes only URLs. This copies the clone's
+    ``manifest.json`` and ``__init__.py`` into ``<model_zoo_dir>/fo-sam3/``,
+    where FiftyOne keeps sources (a checkpoint already there is kept). ``repo``
+    defaults to the clone this package runs from. Returns that folder; delete
+    it to unregister.
+    """
+    import fiftyone as fo
+    import fiftyone.zoo.models as fozm
+
+    root = Path(repo) if repo is not None else Path(__file__).resolve().parents[1]
+    missing = [name for name in SOURCE_FILES if not (root / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{root} is not a clone of fo-sam3 (no {', '.join(missing)}); "
+                                "pass repo='/path/to/your/clone'")
+    target = Path(fo.config.model_zoo_dir) / "fo-sam3"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in SOURCE_FILES:
+        shutil.copyfile(root / name, target / name)
+    getattr(fozm, "_invalidate_zoo_models_manifest", lambda: None)()  # FiftyOne may memoize it
+    return target
+
+
+def _load_zoo_model_checkpoint():
+    """``checkpoint=`` as given to ``foz.load_zoo_model``, when this download runs inside it.
+
+    FiftyOne downloads before it hands keyword arguments to ``load_model``;
+    without this, ``checkpoint="random"`` would first need a real file.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "load_zoo_model" and frame.f_globals.get("__name__", "").startswith("fiftyone"):
+            kwargs = frame.f_locals.get("kwargs")
+            return kwargs.get("checkpoint") if isinstance(kwargs, dict) else None
+        frame = frame.f_back
+    return None
 
 
 def _check_name(model_name: str) -> str:
@@ -57,6 +102,9 @@ def download_model(model_name: str, model_path=None, checkpoint=None) -> Path:
     """
     name = _check_name(model_name)
     target = Path(model_path) if model_path is not None else zoo_path(name)
+    if checkpoint is None and model_path is not None and _load_zoo_model_checkpoint():
+        logger.info("'%s': load_zoo_model(checkpoint=...) given: nothing to download", name)
+        return target
     sibling = target.with_name(FILENAMES[IMAGE])
     if name == VIDEO and checkpoint is None and not os.environ.get(ENV_VAR) and sibling.is_file():
         source = sibling
@@ -64,12 +112,10 @@ def download_model(model_name: str, model_path=None, checkpoint=None) -> Path:
         try:
             source = resolve_checkpoint(checkpoint).path
         except CheckpointNotFoundError as e:
-            raise CheckpointNotFoundError(
-                f"Cannot download '{name}': {e} Then run foz.download_zoo_model('{name}') again, "
-                f"or call fo_sam3.zoo.download_model('{name}', checkpoint='/path/to/sam3.pt')."
-            ) from None
+            raise CheckpointNotFoundError(f"Cannot download '{name}': {e}") from None
     if source is None:
-        raise ValueError("the zoo needs a checkpoint file, not checkpoint='random'")
+        raise ValueError("the zoo needs a checkpoint file, not checkpoint='random' "
+                         "(pass that to foz.load_zoo_model instead)")
     source = Path(source).expanduser().resolve()
     if target.exists() and target.resolve() == source:
         return target
@@ -95,19 +141,15 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 def detect_variant(path) -> str:
     """``"full"`` or ``"tiny"``, from the ViT width stored in a sam3.pt checkpoint."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except RuntimeError:  # not a zip checkpoint: mmap is unsupported
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(state, dict) and isinstance(state.get("model"), dict):
-        state = state["model"]
+    state = read_state(path, mmap=True)
     weight = state.get(_WIDTH_KEY)
     if weight is None:
-        raise ValueError(f"{path} is not a sam3.pt checkpoint (no '{_WIDTH_KEY}')")
+        raise CorruptCheckpointError(f"{path} is not a sam3.pt checkpoint (no '{_WIDTH_KEY}')")
     for variant, cfg in arch.VARIANTS.items():
         if weight.shape[0] == cfg.vit_dim:
             return variant
-    raise ValueError(f"{path}: ViT width {weight.shape[0]} matches no variant of {sorted(arch.VARIANTS)}")
+    raise CorruptCheckpointError(f"{path}: ViT width {weight.shape[0]} matches no variant "
+                                 f"of {sorted(arch.VARIANTS)}")
 
 
 def load_model(model_name: str, model_path, **kwargs):
@@ -115,15 +157,15 @@ def load_model(model_name: str, model_path, **kwargs):
     ``SAM3VideoTracker`` (video). ``checkpoint=`` overrides the zoo file;
     ``variant`` defaults to the one the checkpoint holds."""
     name = _check_name(model_name)
-    checkpoint = kwargs.pop("checkpoint", None) or str(model_path)
-    if checkpoint != "random" and not Path(checkpoint).is_file():
+    checkpoint = str(kwargs.pop("checkpoint", None) or model_path)
+    if checkpoint != RANDOM and not Path(checkpoint).is_file():
         raise CheckpointNotFoundError(
-            f"'{name}' has no checkpoint at {checkpoint}; run foz.download_zoo_model('{name}') "
-            f"after setting ${ENV_VAR}=/path/to/sam3.pt"
+            f"'{name}' has no checkpoint at {checkpoint}; set ${ENV_VAR}=/path/to/sam3.pt and run "
+            f"foz.download_zoo_model('{name}'), or pass checkpoint='random' for random weights"
         )
     kwargs = _clean(kwargs, split_text=name == IMAGE)
     if not kwargs.get("variant"):
-        kwargs["variant"] = "tiny" if checkpoint == "random" else detect_variant(checkpoint)
+        kwargs["variant"] = "tiny" if checkpoint == RANDOM else detect_variant(checkpoint)
     if name == VIDEO:
         return SAM3VideoTracker(checkpoint=checkpoint, **kwargs)
     from .fo_model import load_model as load_image_model

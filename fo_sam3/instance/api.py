@@ -26,6 +26,7 @@ def segment_instances(
     variant: str | None = None,
     device=None,
     config: SegmentConfig | None = None,
+    _before_write=None,
     **options,
 ) -> RunSummary:
     """Segment each detection of ``box_field`` (and/or each keypoint of ``point_field``).
@@ -70,7 +71,8 @@ def segment_instances(
     sam3 = get_model(model, checkpoint, variant, device, instance_interactive=True)  # before any write
     predictor = InstancePredictor(sam3, config, opts.all_candidates)
     job = InstanceJob(predictor, opts, box_field, point_field, in_place=in_place, overwrite=config.overwrite)
-    summary = run(view, box_field if in_place else label_field, job, config, declare=declare)
+    summary = run(view, box_field if in_place else label_field, job, config, declare=declare,
+                  before_write=_before_write)
     summary.skipped += already_done
     summary.notes += job.notes()
     return summary

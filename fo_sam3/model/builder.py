@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
 import os
 from typing import Callable
@@ -20,8 +19,7 @@ from .compat import (
 )
 from .vocab import find_vocab
 
-logger = logging.getLogger(__name__)
-import_sam3_quietly()
+import_sam3_quietly()  # sam3 logs at WARNING, no root handler of its own
 
 SAM2_NECK = "backbone.vision_backbone.sam2_convs."  # only with the instance head
 SHOWN_KEYS = 3  # keys an error message names per kind of mismatch

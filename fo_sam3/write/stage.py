@@ -40,6 +40,11 @@ class Failed:
     reason: str
 
 
+def _too_large(reason: str) -> bool:
+    text = reason.lower()
+    return "bsonobj size" in text or "too large" in text or "larger than" in text
+
+
 def default_mask_dir(dataset, field: str) -> str:
     """Where masks of documents over the size limit go when no ``output_dir`` is given."""
     import fiftyone as fo
@@ -195,7 +200,7 @@ class OutputStage:
 
     def _oversized(self, update: Update, filepath: str) -> Update | None:
         reason = "labels exceed MongoDB's 16 MB document limit; use output_dir"
-        if self.mask_dir is None:
+        if self.mask_dir is None or not any(d.get("mask") is not None for d in update.label_docs()):
             self.on_fail(Failed(update.sample_id, filepath, reason))
             return None
         try:
@@ -217,7 +222,7 @@ class OutputStage:
             return frame_ops(update, self.field, self.dataset._doc.id)
         return [sample_op(update, self.field)]
 
-    def _write(self, batch: list[Update]) -> None:
+    def _write(self, batch: list[Update], retry: bool = True) -> None:
         from pymongo.errors import BulkWriteError, DocumentTooLarge, InvalidDocument
 
         ops, owner = [], []
@@ -237,11 +242,19 @@ class OutputStage:
         except (DocumentTooLarge, InvalidDocument):
             failed = self._write_each(ops, owner)
         self._reload([u.sample_id for u in batch])
+        again = []
         for update in batch:
-            if update.sample_id in failed:
-                self.on_fail(Failed(update.sample_id, update.filepath, failed[update.sample_id]))
-            else:
+            reason = failed.get(update.sample_id)
+            if reason is None:
                 self.on_done(update)
+            elif retry and _too_large(reason) and not self.frames:
+                moved = self._oversized(update, update.filepath)  # the whole document is over the limit
+                if moved is not None:
+                    again.append(moved)
+            else:
+                self.on_fail(Failed(update.sample_id, update.filepath, reason))
+        if again:
+            self._write(again, retry=False)
 
     def _write_each(self, ops, owner) -> dict[str, str]:
         """Retry op by op, so a failure lands on its own sample."""

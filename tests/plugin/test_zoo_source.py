@@ -14,7 +14,7 @@ def tiny_checkpoint(tmp_path_factory):
     from fo_sam3 import build_sam3, save_checkpoint
 
     path = tmp_path_factory.mktemp("ckpt") / "sam3.pt"
-    return save_checkpoint(build_sam3("tiny", seed=0, device="cpu"), path)
+    return save_checkpoint(build_sam3("tiny", seed=0, device="cpu", instance_interactive=True), path)
 
 
 @pytest.fixture
@@ -118,3 +118,40 @@ def test_zoo_form_offers_our_options(zoo, boxes_dataset):
     params = {"text": "cat, dog", "prompt_field": "", "mode": "concept"}
     foz.get_zoo_model("fo-sam3-image").parse_parameters(None, params)
     assert params == {"text": ["cat", "dog"], "mode": "concept"}
+
+
+def test_load_zoo_model_with_random_weights_needs_no_checkpoint(zoo, dataset):
+    """What the no-checkpoint error recommends works as written."""
+    import fiftyone.zoo as foz
+
+    model = foz.load_zoo_model("fo-sam3-image", checkpoint="random", text=["cat"], confidence=0.0)
+    assert model.sam3.fo_sam3_variant == "tiny"
+    view = dataset.limit(1)
+    view.apply_model(model, label_field="zoo_random")
+    assert {d.label for d in masks_of(view, "zoo_random")} == {"cat"}
+    tracker = foz.load_zoo_model("fo-sam3-video", checkpoint="random")
+    assert (tracker.checkpoint, tracker.variant) == ("random", "tiny")
+    assert not (zoo / "sam3.pt").exists() and not (zoo / "sam3-video.pt").exists()
+
+
+def test_register_local_clone(tmp_path, monkeypatch, tiny_checkpoint):
+    """FiftyOne registers only URLs: ``register_local`` puts the clone's source in the zoo dir."""
+    import fiftyone as fo
+    import fiftyone.zoo as foz
+    import fiftyone.zoo.models as fozm
+
+    from fo_sam3.zoo import download_model, register_local
+
+    monkeypatch.setattr(fo.config, "model_zoo_dir", str(tmp_path / "zoo"))
+    fozm._MODELS.clear()
+    assert "fo-sam3-image" not in foz.list_zoo_models()
+    source = register_local()
+    assert source == tmp_path / "zoo" / "fo-sam3"
+    assert {"fo-sam3-image", "fo-sam3-video"} <= set(foz.list_zoo_models())
+    assert (source / "__init__.py").read_bytes() == (REPO / "__init__.py").read_bytes()
+    path = download_model("fo-sam3-image", checkpoint=tiny_checkpoint)
+    assert register_local() == source and os.path.samefile(path, tiny_checkpoint)  # kept on re-register
+    with pytest.raises(FileNotFoundError, match="not a clone of fo-sam3"):
+        register_local(tmp_path)
+    fozm._MODELS.clear()
+
