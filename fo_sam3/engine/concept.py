@@ -49,7 +49,7 @@ def model_device(model) -> torch.device:
 def forward_backbone(model, pixels: torch.Tensor) -> dict:
     """sam3 backbone features for uint8 (B, 3, R, R) pixels (once per image)."""
     device = model_device(model)
-    with cpu_forward(), autocast(device):
+    with cpu_forward(device), autocast(device):
         return model.backbone.forward_image(normalize(pixels.to(device, non_blocking=True)))
 
 
@@ -90,7 +90,7 @@ class ConceptPredictor:
         flat = [(i, q) for i, it in enumerate(items) for q in range(len(it.task.queries))]
         results: list[list[Instance]] = [[] for _ in items]
         step = self.config.queries_per_pass(self.device)
-        with cpu_forward(), autocast(self.device):
+        with cpu_forward(self.device), autocast(self.device):
             for s in range(0, len(flat), step):
                 chunk = flat[s : s + step]
                 out = self._forward(backbone_out, items, chunk)

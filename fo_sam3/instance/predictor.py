@@ -62,7 +62,7 @@ class InstancePredictor:
     def encode(self, pixels: torch.Tensor) -> dict:
         """Decoder features for uint8 (B, 3, R, R) pixels, as ``predict_inst`` prepares them."""
         out = forward_backbone(self.model, pixels)
-        with cpu_forward(), autocast(self.device):
+        with cpu_forward(self.device), autocast(self.device):
             sam2 = out["sam2_backbone_out"]
             fpn = list(sam2["backbone_fpn"])
             decoder = self.tracker.sam_mask_decoder
@@ -79,7 +79,7 @@ class InstancePredictor:
             return []
         if feats is None:
             feats = self.encode(batch.pixels)
-        with cpu_forward(), autocast(self.device):
+        with cpu_forward(self.device), autocast(self.device):
             return [self._predict_image(feats, i, item) for i, item in enumerate(batch.items)]
 
     def _predict_image(self, feats: dict, i: int, item: LoadedImage) -> list[InstanceMask]:

@@ -67,10 +67,11 @@ def nothing_local(tmp_path, monkeypatch):
     import fiftyone as fo
     from huggingface_hub import constants
 
-    monkeypatch.delenv(ENV_VAR, raising=False)
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    for var in (ENV_VAR, "HF_HUB_OFFLINE", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_ENDPOINT"):
+        monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr(fo.config, "model_zoo_dir", str(tmp_path / "zoo"))
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
 
 
 @pytest.fixture
@@ -102,12 +103,8 @@ def _two_lines_with_the_fixes(msg: str) -> None:
 @pytest.mark.parametrize("token", [None, "hf_not_a_real_token"])
 def test_no_checkpoint_fails_fast_without_network(nothing_local, monkeypatch, token):
     """This machine cannot reach huggingface.co: the error comes in under 3 s."""
-    monkeypatch.delenv("HF_ENDPOINT", raising=False)
     if token:
         monkeypatch.setenv("HF_TOKEN", token)
-    else:
-        monkeypatch.delenv("HF_TOKEN", raising=False)
-        monkeypatch.setenv("HF_TOKEN_PATH", "/nonexistent/token")
     seconds, msg = _time_to_error()
     assert seconds < 3, msg
     _two_lines_with_the_fixes(msg)
