@@ -167,7 +167,7 @@ def run_kwargs(args, **extra) -> dict:
 def finish(args, summary, samples) -> int:
     """Print the summary, open the App if asked; 1 if any sample failed, else 0.
 
-    ``summary`` is a ``RunSummary`` or a video ``TrackSummary``.
+    ``summary`` is a ``RunSummary`` (images or video).
     """
     data = summary.as_dict()
     data["notes"] = list(getattr(summary, "notes", []))

@@ -1,4 +1,4 @@
-"""``RunSummary``: what a labeling run did."""
+"""``RunSummary``: what a labeling or tracking run did (one type for every mode)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 @dataclass
 class RunSummary:
-    """Samples done, skipped and failed; labels written; wall time.
+    """Samples done, skipped and failed; labels (and, for videos, frames) written; wall time.
 
-    ``failures`` lists ``(sample_id, filepath, reason)`` per failed sample.
+    ``failures`` lists ``(sample_id, filepath, reason)`` per failed sample;
+    ``frames`` is ``None`` for image runs.
     """
 
     field: str = ""
@@ -21,13 +22,23 @@ class RunSummary:
     seconds: float = 0.0
     failures: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
+    frames: int | None = None
 
     @property
     def images_per_second(self) -> float:
         return self.done / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def frames_per_second(self) -> float:
+        return (self.frames or 0) / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def reasons(self) -> dict[str, str]:
+        """``{sample_id: reason}`` of the failed samples."""
+        return {sid: reason for sid, _, reason in self.failures}
+
     def as_dict(self) -> dict:
-        return {
+        out = {
             "field": self.field,
             "done": self.done,
             "skipped": self.skipped,
@@ -38,12 +49,18 @@ class RunSummary:
             "failures": [list(f) for f in self.failures],
             "notes": list(self.notes),
         }
+        if self.frames is not None:
+            out.update(frames=self.frames, frames_per_second=round(self.frames_per_second, 3))
+        return out
 
     def __str__(self) -> str:
-        text = (
-            f"{self.field}: {self.done} samples done, {self.skipped} skipped, {self.failed} failed; "
-            f"{self.detections} labels written in {self.seconds:.1f}s ({self.images_per_second:.2f} img/s)"
-        )
+        if self.frames is None:
+            text = (f"{self.field}: {self.done} samples done, {self.skipped} skipped, {self.failed} failed; "
+                    f"{self.detections} labels written in {self.seconds:.1f}s ({self.images_per_second:.2f} img/s)")
+        else:
+            text = (f"{self.field}: {self.done} videos done, {self.skipped} skipped, {self.failed} failed; "
+                    f"{self.frames} frames, {self.detections} labels written in {self.seconds:.1f}s "
+                    f"({self.frames_per_second:.2f} frames/s)")
         for sid, path, reason in self.failures[:10]:
             text += f"\n  failed {sid} ({path}): {reason}"
         if len(self.failures) > 10:

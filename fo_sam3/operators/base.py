@@ -119,7 +119,7 @@ class Sam3Operator(foo.Operator):
         summary = self.run(ctx, view, run_params, progress_for(ctx, self.LABEL))
         if not ctx.delegated:
             ctx.trigger("reload_dataset")
-        return summary.as_dict()  # a RunSummary or a video TrackSummary
+        return summary.as_dict()  # a RunSummary (images or video)
 
     def resolve_output(self, ctx):
         outputs = types.Object()

@@ -5,7 +5,7 @@
 """
 
 from .builder import build_sam3_video, load_video_model
-from .config import TrackConfig, TrackSummary
+from .config import TrackConfig
 from .errors import VideoFieldError, VideoPromptError, VideoSampleError, VideoTrackError
 from .frames import FrameSource
 from .prompts import ObjectPrompt, collect_prompts
@@ -16,7 +16,6 @@ __all__ = [
     "build_sam3_video",
     "load_video_model",
     "TrackConfig",
-    "TrackSummary",
     "VideoFieldError",
     "VideoPromptError",
     "VideoSampleError",

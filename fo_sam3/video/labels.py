@@ -1,11 +1,19 @@
-"""Tracked objects to FiftyOne ``Detection``s (relative boxes, cropped masks)."""
+"""Tracked objects to FiftyOne ``Detection`` documents (exact relative boxes, cropped masks).
+
+Masks go through the same ``MaskStore`` as images: cropped on the logits'
+device, encoded for the database (or written as PNG files).
+"""
 
 from __future__ import annotations
 
-import fiftyone as fo
 import numpy as np
+import torch
+from bson import ObjectId
 
-from ..convert.masks import CroppedMask, mask_to_xyxy, upsample_mask
+from ..convert.boxes import rel_box_for_pixels
+from ..convert.masks import CroppedMask, mask_to_xyxy
+from ..write.encode import detection_doc
+from ..write.masks import MaskStore
 from .instance import FrameObject
 
 
@@ -17,24 +25,31 @@ def _cropped_from_full(mask: np.ndarray) -> CroppedMask:
     return CroppedMask(x0, y0, np.ascontiguousarray(mask[y0:y1, x0:x1]))
 
 
-def to_detection(obj: FrameObject, width: int, height: int, label: str) -> fo.Detection | None:
-    """A ``Detection`` for ``obj`` on a ``width x height`` frame, or ``None`` if its mask is empty.
+def _crops(objects: list[FrameObject], width: int, height: int, store: MaskStore):
+    with_logits = [k for k, o in enumerate(objects) if o.logits is not None]
+    if with_logits:
+        logits = torch.stack([objects[k].logits for k in with_logits])
+        for j, cropped in store.crops(logits, height, width):
+            yield with_logits[j], cropped
+    for k, obj in enumerate(objects):
+        if obj.logits is None:
+            yield k, _cropped_from_full(np.asarray(obj.mask, dtype=bool))
 
-    The box is the mask's tight box in relative ``[x, y, w, h]``; ``mask`` is
-    the bool mask cropped to that box; ``index`` is the track id.
+
+def frame_docs(objects: list[FrameObject], width: int, height: int, labels: list[str],
+               store: MaskStore, sample_id: str = "") -> dict[int, dict]:
+    """``{obj_id: Detection document}`` for one frame's objects with a non-empty mask.
+
+    The box is the mask's tight box in relative ``[x, y, w, h]`` (exact under
+    FiftyOne's floor rule); the mask is cropped to it; ``confidence`` is the
+    track score and ``index`` the track id.
     """
-    if obj.logits is not None:
-        cropped = upsample_mask(obj.logits, height, width)  # sam3's bilinear > 0, cropped
-    else:
-        cropped = _cropped_from_full(np.asarray(obj.mask, dtype=bool))
-    if cropped.mask.size == 0:
-        return None
-    x0, y0, x1, y1 = cropped.xyxy
-    box = [x0 / width, y0 / height, (x1 - x0) / width, (y1 - y0) / height]
-    return fo.Detection(
-        label=label,
-        bounding_box=box,
-        mask=cropped.mask,
-        confidence=obj.score,
-        index=obj.obj_id,
-    )
+    out = {}
+    for k, cropped in _crops(objects, width, height, store):
+        if cropped.mask.size == 0:
+            continue
+        obj, _id = objects[k], ObjectId()
+        box = rel_box_for_pixels(cropped.xyxy, width, height)
+        out[obj.obj_id] = detection_doc(box, label=labels[k], _id=_id, confidence=float(obj.score),
+                                        index=int(obj.obj_id), **store.store(cropped.mask, sample_id, _id))
+    return out

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator, Sequence
 
-import fiftyone as fo
 import torch
 from tqdm.auto import tqdm
 
+from ..write.masks import ArrayMaskStore, MaskStore, doc_to_detection
 from . import compat
 from .builder import check_video_model
 from .concept import thresholds, track_concept
@@ -16,7 +16,7 @@ from .config import TrackConfig
 from .errors import VideoPromptError
 from .frames import FrameSource
 from .instance import track_instances
-from .labels import to_detection
+from .labels import frame_docs
 from .prompts import ObjectPrompt
 
 
@@ -62,7 +62,9 @@ def track_video(
     cfg: TrackConfig,
     prompts: Sequence[ObjectPrompt] = (),
     progress: bool = False,
-) -> tuple[int, dict[int, list[fo.Detection]]]:
+    store: MaskStore | None = None,
+    sample_id: str = "",
+) -> tuple[int, dict[int, list]]:
     """Track objects through one video file.
 
     Args:
@@ -70,29 +72,30 @@ def track_video(
         filepath: the video.
         cfg: what to track (``cfg.text``), or how (``prompts`` for box/point runs).
         prompts: box/point prompts (0-based frames, relative coordinates).
+        progress: show a bar of the frames tracked.
+        store: how masks are cropped and encoded (``MaskStore``); by default
+            they stay arrays and ``fo.Detection`` objects are returned.
+        sample_id: names the mask files when ``store`` writes PNGs.
 
     Returns:
         ``(num_frames, detections)`` where ``detections`` maps each processed
-        1-based frame number to its ``Detection``s (one per track id, sorted by
+        1-based frame number to its detections (``fo.Detection``s, or their
+        database documents when ``store`` is given; one per track id, sorted by
         ``index``). Frames a pass did not reach are absent.
     """
     check_video_model(model)
     if cfg.text is None and not prompts:
         raise VideoPromptError("no box/point prompts were given")
-    with tqdm(desc="decoding", unit="frame", leave=False, disable=not progress) as decoding:
-        frames = FrameSource(
-            filepath,
-            size=model.image_size,
-            cache_dir=cfg.frame_cache_dir,
-            progress=lambda n: decoding.update(n - decoding.n),
-        )
+    as_labels = store is None
+    store = store or ArrayMaskStore()
+    frames = FrameSource(filepath, size=model.image_size, cache_dir=cfg.frame_cache_dir)
     with frames:
         if cfg.text is None:
             _check_prompt_frames(prompts, len(frames))
             labels = _labels_by_id(prompts, cfg.label)
         first = cfg.prompt_frames[0] if cfg.prompt_frames else 1
-        bar = tqdm(total=len(frames), desc="frames", leave=False, disable=not progress)
-        merged: dict[int, dict[int, fo.Detection]] = {}
+        bar = tqdm(total=len(frames), desc="frames", unit="frame", leave=False, disable=not progress)
+        merged: dict[int, dict[int, dict]] = {}
         with running(model, cfg), bar:
             if cfg.text is not None:
                 stream = track_concept(
@@ -103,14 +106,15 @@ def track_video(
                     model, frames, prompts, cfg.direction, cfg.memory_window, cfg.offload_state_to_cpu
                 )
             for frame_idx, objects in stream:
-                out = merged.setdefault(frame_idx + 1, {})
-                for obj in objects:
-                    if obj.score < cfg.confidence:
-                        continue
-                    label = cfg.text if cfg.text is not None else labels.get(obj.obj_id, cfg.label)
-                    det = to_detection(obj, frames.width, frames.height, label)
-                    if det is not None:
-                        out[obj.obj_id] = det  # a later pass replaces, never duplicates
+                kept = [o for o in objects if o.score >= cfg.confidence]
+                names = [cfg.text if cfg.text is not None else labels.get(o.obj_id, cfg.label) for o in kept]
+                docs = frame_docs(kept, frames.width, frames.height, names, store, sample_id)
+                merged.setdefault(frame_idx + 1, {}).update(docs)  # a later pass replaces, never duplicates
                 bar.update(len(merged) - bar.n)
+            bar.total = bar.n  # the passes reached every frame they will: the bar ends full
+            bar.refresh()
         num_frames = len(frames)
-    return num_frames, {fn: [d[k] for k in sorted(d)] for fn, d in sorted(merged.items())}
+    out = {fn: [d[k] for k in sorted(d)] for fn, d in sorted(merged.items())}
+    if as_labels:
+        out = {fn: [doc_to_detection(d) for d in docs] for fn, docs in out.items()}
+    return num_frames, out

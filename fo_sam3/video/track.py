@@ -9,8 +9,14 @@ import fiftyone as fo
 import fiftyone.core.utils as fou
 from fiftyone import ViewField as F
 
-from .builder import load_video_model
-from .config import TrackConfig, TrackSummary
+from ..engine.summary import RunSummary
+from ..errors import is_fatal
+from ..write.encode import detections_doc
+from ..write.masks import MaskStore
+from ..write.stage import Failed, OutputStage
+from ..write.updates import Update
+from .builder import check_video_model, load_video_model
+from .config import TrackConfig
 from .errors import VideoFieldError, VideoPromptError, VideoSampleError
 from .prompts import collect_prompts
 from .session import track_video
@@ -53,18 +59,6 @@ def _ids_with_labels(samples, field: str) -> set[str]:
     return set(has.values("id"))
 
 
-def _write(sample, field: str, results: dict, overwrite: bool) -> tuple[int, int]:
-    for fn, dets in results.items():
-        sample.frames[fn][field] = fo.Detections(detections=dets)
-    if overwrite:  # frames no pass reached must not keep stale labels
-        for fn in list(sample.frames.keys()):
-            frame = sample.frames[fn]
-            if fn not in results and frame.has_field(field) and frame[field] is not None:
-                frame[field] = None
-    sample.save()
-    return len(results), sum(len(d) for d in results.values())
-
-
 def _sample_prompts(sample, cfg: TrackConfig):
     if cfg.text is not None:
         fn = cfg.prompt_frames[0]
@@ -99,8 +93,9 @@ def track(
     skip_existing: bool = False,
     skip_failures: bool = True,
     progress: bool = True,
+    output_dir: str | None = None,
     **options,
-) -> TrackSummary:
+) -> RunSummary:
     """Track objects through the videos of ``samples`` and write ``frames.<label_field>``.
 
     Prompts are either ``text`` on frame ``prompt_frame`` (every instance of the
@@ -113,7 +108,8 @@ def track(
     Every frame reached by propagation (all frames for ``direction="both"``)
     gets a ``Detections`` (possibly empty) with one ``Detection`` per visible
     track: relative box, mask cropped to the box, ``confidence``, and
-    ``index`` = track id.
+    ``index`` = track id. Masks are written through the same output stage as
+    images.
 
     Args:
         samples: a video ``Dataset`` or view.
@@ -127,11 +123,12 @@ def track(
         skip_failures: record a failing sample (missing prompts, unreadable
             video, ...) in the summary and continue, instead of raising.
         progress: show progress bars.
+        output_dir: write masks as PNG files here (``mask_path``).
         **options: further ``TrackConfig`` fields (``memory_window``,
             ``detection_threshold``, ``new_track_threshold``, ``label``, ...).
 
     Returns:
-        a ``TrackSummary``.
+        a ``RunSummary`` (with ``frames``).
     """
     start = time.monotonic()
     cfg = TrackConfig(
@@ -152,6 +149,8 @@ def track(
         raise VideoFieldError(
             f"track needs a video collection; {samples.name!r} holds {samples.media_type!r}"
         )
+    if model is not None:
+        check_video_model(model)
     if label_field in (cfg.box_field, cfg.point_field):
         raise VideoFieldError(f"label_field 'frames.{label_field}' is also a prompt field")
     if cfg.box_field:
@@ -166,35 +165,67 @@ def track(
         raise VideoFieldError(
             f"frame field 'frames.{label_field}' already exists; pass overwrite=True or skip_existing=True"
         )
+    if cfg.text is not None:
+        from ..prompts.text import warn_long_texts
+
+        warn_long_texts([cfg.text], "", set())
     # ids first: tracking one video can outlast a database cursor's timeout
     todo = [i for i in samples.values("id") if i not in skip_ids]
     if model is None and todo:
         model = load_video_model(variant, checkpoint, device)
+    summary = RunSummary(field=f"frames.{label_field}", skipped=len(skip_ids), frames=0)
+    _run(samples, label_field, todo, model, cfg, summary, declare=not exists, output_dir=output_dir)
+    summary.seconds = time.monotonic() - start
+    return summary
 
-    done = frames_written = dets_written = 0
-    failures: dict[str, str] = {}
-    with fou.ProgressBar(total=len(todo), progress=progress) as bar:
-        for sample_id in todo:
-            sample = samples[sample_id]
-            try:
-                prompts = _sample_prompts(sample, cfg)
-                _, results = track_video(model, sample.filepath, cfg, prompts, progress=progress)
-                nf, nd = _write(sample, label_field, results, overwrite)
-                done, frames_written, dets_written = done + 1, frames_written + nf, dets_written + nd
-            except Exception as e:
-                err = VideoSampleError(sample.id, sample.filepath, label_field, f"{type(e).__name__}: {e}")
-                if not skip_failures:
-                    raise err from e
-                logger.warning("skipping %s", err)
-                failures[sample.id] = err.reason
-            bar.update()
-    return TrackSummary(
-        label_field=label_field.removeprefix("frames."),
-        samples_done=done,
-        samples_skipped=len(skip_ids),
-        samples_failed=len(failures),
-        frames_written=frames_written,
-        detections_written=dets_written,
-        seconds=time.monotonic() - start,
-        failures=failures,
-    )
+
+def _run(samples, field: str, todo: list[str], model, cfg: TrackConfig, summary: RunSummary,
+         declare: bool, output_dir: str | None) -> None:
+    """Track each video and write it through the output stage (one sample at a time)."""
+    dataset = samples._dataset
+    store = MaskStore(output_dir=output_dir)
+
+    def done(update: Update) -> None:
+        summary.done += 1
+        summary.frames += len(update.frames)
+        summary.detections += update.count
+
+    def fail(f) -> None:
+        summary.failed += 1
+        summary.failures.append((f.sample_id, f.filepath, f.reason))
+
+    def hook(ops) -> None:
+        nonlocal declare
+        if declare:
+            dataset.add_frame_field(field, fo.EmbeddedDocumentField, embedded_doc_type=fo.Detections)
+            declare = False
+
+    stage = OutputStage(samples, field, lambda u: u, done, fail, workers=1, write_batch=1, write_bytes=1,
+                        mask_dir=output_dir, frames=True, on_note=summary.notes.append, before_write=hook)
+    ok = False
+    try:
+        with fou.ProgressBar(total=len(todo), progress=cfg.progress) as bar:
+            for sample_id in todo:
+                sample = samples[sample_id]
+                try:
+                    prompts = _sample_prompts(sample, cfg)
+                    _, results = track_video(model, sample.filepath, cfg, prompts, progress=cfg.progress,
+                                             store=store, sample_id=sample.id)
+                except Exception as e:
+                    if is_fatal(e):
+                        raise
+                    err = VideoSampleError(sample.id, sample.filepath, field, f"{type(e).__name__}: {e}")
+                    if not cfg.skip_failures:
+                        raise err from e
+                    logger.warning("skipping %s", err)
+                    fail(Failed(sample.id, sample.filepath, err.reason))
+                    bar.update()
+                    continue
+                frames = {fn: detections_doc(docs) for fn, docs in results.items()}
+                stage.submit(sample.id, sample.filepath, Update(
+                    sample.id, frames=frames, clear_other_frames=cfg.overwrite,
+                    count=sum(len(d) for d in results.values())))
+                bar.update()
+        ok = True
+    finally:
+        stage.close(abort=not ok)

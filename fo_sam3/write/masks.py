@@ -44,12 +44,15 @@ class ArrayMaskStore(MaskStore):
         return {"mask": mask}
 
 
+def doc_to_detection(doc: dict) -> "fo.Detection":
+    """A ``fo.Detection`` from a document built with an ``ArrayMaskStore`` (a new id)."""
+    import fiftyone as fo
+
+    return fo.Detection(**{k: v for k, v in doc.items() if k not in ("_id", "_cls") and v is not None})
+
+
 def labels_from_update(update) -> "fo.Detections":
     """The ``fo.Detections`` of an ``Update`` whose ``value`` was built with an ``ArrayMaskStore``."""
     import fiftyone as fo
 
-    dets = []
-    for doc in update.value["detections"]:
-        doc = {k: v for k, v in doc.items() if k not in ("_id", "_cls") and v is not None}
-        dets.append(fo.Detection(**doc))
-    return fo.Detections(detections=dets)
+    return fo.Detections(detections=[doc_to_detection(d) for d in update.value["detections"]])

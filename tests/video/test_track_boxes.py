@@ -60,8 +60,8 @@ def boxes_run(shapes_mp4, video_model):
 def test_every_frame_gets_the_prompted_tracks(boxes_run):
     ds, summary = boxes_run
     sample = ds.first()
-    assert summary.samples_done == 1 and summary.samples_failed == 0
-    assert summary.frames_written == SHAPES_FRAMES
+    assert summary.done == 1 and summary.failed == 0
+    assert summary.frames == SHAPES_FRAMES
     frames = dict(sample.frames.items())
     assert sorted(frames) == list(range(1, SHAPES_FRAMES + 1))
     # ids: 7 from the index, 8 and 9 assigned above it; stable on every frame
@@ -69,7 +69,7 @@ def test_every_frame_gets_the_prompted_tracks(boxes_run):
     assert _ids(frames[4], "trk") >= {7}
     for frame in frames.values():
         assert _ids(frame, "trk") == {7, 8, 9}
-    assert summary.detections_written == 3 * SHAPES_FRAMES
+    assert summary.detections == 3 * SHAPES_FRAMES
     labels = {d.index: d.label for f in frames.values() for d in f["trk"].detections}
     assert labels == {7: "square", 8: "disc", 9: "pt"}
     h, w = SHAPES_SIZE
@@ -159,7 +159,7 @@ def test_real_clip_every_frame_keeps_its_track_ids(gif_mp4, video_model, make_vi
     sample = ds.first()
     add_boxes(sample, 1, "gt", [[0.2, 0.1, 0.6, 0.5], [0.0, 0.5, 1.0, 0.5]], ["face", None], [3, 4])
     summary = track(ds, "trk", box_field="gt", model=video_model, memory_window=16, progress=False)
-    assert summary.samples_done == 1 and summary.frames_written == n
+    assert summary.done == 1 and summary.frames == n
     sample.reload()
     frames = dict(sample.frames.items())
     assert sorted(frames) == list(range(1, n + 1))

@@ -18,9 +18,9 @@ def test_sample_without_prompt_on_the_chosen_frame_is_skipped(short_mp4, video_m
     late, bare = ds.head(2)
     add_boxes(late, 2, "gt", [shapes_box(1)[0]])  # prompts on frame 2, but frame 1 is asked for
     summary = track(ds, "trk", box_field="gt", prompt_frame=1, model=video_model, progress=False)
-    assert (summary.samples_done, summary.samples_failed, summary.frames_written) == (0, 2, 0)
-    assert set(summary.failures) == {late.id, bare.id}
-    assert "no prompt labels in 'gt' on frame(s) [1]" in summary.failures[late.id]
+    assert (summary.done, summary.failed, summary.frames) == (0, 2, 0)
+    assert set(summary.reasons) == {late.id, bare.id}
+    assert "no prompt labels in 'gt' on frame(s) [1]" in summary.reasons[late.id]
     assert "trk" not in ds.get_frame_field_schema()  # nothing written
     with pytest.raises(VideoSampleError, match=f"sample {late.id}.*'trk'.*no prompt labels"):
         track(ds, "trk", box_field="gt", model=video_model, progress=False, skip_failures=False)
@@ -36,9 +36,9 @@ def test_prompt_frame_beyond_the_video_and_unreadable_video(
     add_boxes(ok, 7, "gt", [shapes_box(1)[0]])
     add_boxes(bad, 1, "gt", [shapes_box(1)[0]])
     summary = track(ds, "trk", box_field="gt", prompt_frame=None, model=video_model, progress=False)
-    assert summary.samples_failed == 2
-    assert "beyond the video's 3 frames" in summary.failures[ok.id]
-    assert "OSError" in summary.failures[bad.id] and "broken.mp4" in summary.failures[bad.id]
+    assert summary.failed == 2
+    assert "beyond the video's 3 frames" in summary.reasons[ok.id]
+    assert "OSError" in summary.reasons[bad.id] and "broken.mp4" in summary.reasons[bad.id]
 
 
 def test_existing_field_overwrite_and_skip(short_mp4, video_model, make_video_dataset):
@@ -51,13 +51,13 @@ def test_existing_field_overwrite_and_skip(short_mp4, video_model, make_video_da
     with pytest.raises(VideoFieldError, match="frames.trk.*already exists"):
         track(ds, "trk", box_field="gt", model=video_model, progress=False)
     skipped = track(ds, "trk", box_field="gt", skip_existing=True, model=video_model, progress=False)
-    assert (skipped.samples_skipped, skipped.samples_done) == (1, 0)
+    assert (skipped.skipped, skipped.done) == (1, 0)
     assert ds.first().frames[1]["trk"].detections[0].label == "old"
     summary = track(
         ds, "trk", box_field="gt", prompt_frame=2, direction="forward", overwrite=True,
         model=video_model, progress=False,
     )
-    assert summary.samples_done == 1 and summary.frames_written == 2
+    assert summary.done == 1 and summary.frames == 2
     frames = dict(ds.first().frames.items())
     assert frames[1]["trk"] is None  # not reached by a forward pass: stale labels removed
     for fn in (2, 3):
