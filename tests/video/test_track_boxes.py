@@ -192,3 +192,28 @@ def test_trimming_keeps_prompt_and_recent_frames(short_mp4, video_model):
         # the trimmed state still tracks (backward from the prompt frame)
         again = [f for f, objs in session.propagate("backward", 16) if objs]
         assert again == [0]
+
+
+def test_frame_masks_render_exactly_in_fiftyone(boxes_run, tmp_path, short_mp4, video_model, make_video_dataset):
+    ds, _ = boxes_run
+    sample = ds.first()
+    h, w = SHAPES_SIZE
+    checked = 0
+    for _, frame in sample.frames.items():
+        for det in frame["trk"].detections:
+            seg = det.to_segmentation(frame_size=(w, h), target=1).mask > 0
+            assert (seg == _full_mask(det, h, w)).all()
+            checked += 1
+    assert checked > 0
+    # the same through PNG files (mask_path)
+    files = make_video_dataset(short_mp4)
+    add_boxes(files.first(), 1, "gt", [shapes_box(0)[0]], ["square"], [3])
+    summary = track(files, "trk", box_field="gt", model=video_model, progress=False, output_dir=str(tmp_path))
+    assert summary.done == 1 and summary.detections > 0
+    files.compute_metadata()
+    w, h = files.first().metadata.frame_width, files.first().metadata.frame_height
+    for _, frame in files.first().frames.items():
+        for det in frame["trk"].detections:
+            assert det.mask is None and str(tmp_path) in det.mask_path
+            seg = det.to_segmentation(frame_size=(w, h), target=1).mask > 0
+            assert seg.sum() == (det.get_mask() > 0).sum() > 0
