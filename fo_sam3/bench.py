@@ -1,14 +1,20 @@
 """Throughput benchmark: sam3's Processor loop, FiftyOne's built-in SAM3, fo_sam3.
 
-Same images, prompts and weights for every method. Prints JSON (images/s,
-ratios, peak memory). Tiny model on a CPU, full model on a GPU by default.
+Same images, prompts and weights for every method; each method is warmed up
+on its own before it is timed. Prints JSON (images/s, ratios, peak memory).
+Tiny model on a CPU, full model on a GPU by default. ``--detections-per-image``
+adds fo_sam3 end to end at a fixed number of detections per image (whatever
+the weights); ``--writer-only`` runs the model-free output-stage benchmark
+(``benchmarks/writer_benchmark.py``) instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
+import math
 import os
 import platform
 import resource
@@ -63,21 +69,27 @@ def _autocast(device):
     return autocast(device)
 
 
-def bench_processor(model, paths, prompts, device, out):
+def bench_processor(model, paths, prompts, device, out, warmup: int = 1):
     from PIL import Image
     from sam3.model.sam3_image_processor import Sam3Processor
 
     from fo_sam3.model import cpu_forward
 
     proc = Sam3Processor(model, device=str(device), confidence_threshold=0.5)
-    with _measure(device, out, len(paths)), cpu_forward(), _autocast(device):
-        for p in paths:
+
+    def loop(images):
+        for p in images:
             state = proc.set_image(Image.open(p).convert("RGB"))
             for text in prompts:
                 proc.set_text_prompt(text, state)
 
+    with cpu_forward(device), _autocast(device):
+        loop(paths[:warmup])
+        with _measure(device, out, len(paths)):
+            loop(paths)
 
-def bench_forward_only(model, paths, prompts, batch_size, device, out):
+
+def bench_forward_only(model, paths, prompts, batch_size, device, out, warmup: int = 1):
     from fo_sam3.config import SegmentConfig
     from fo_sam3.engine.concept import ConceptPredictor
     from fo_sam3.engine.data import ImageBatch, prepare
@@ -87,35 +99,58 @@ def bench_forward_only(model, paths, prompts, batch_size, device, out):
     queries = tuple(text_queries(prompts))
     items = [prepare(ImageTask(str(i), p, queries)) for i, p in enumerate(paths)]
     batches = [ImageBatch(items[s : s + batch_size], []) for s in range(0, len(items), batch_size)]
-    pred.predict(batches[0])  # warm-up (and text cache)
+    pred.predict(ImageBatch(items[: max(1, min(warmup, batch_size))], []))  # warm-up (and text cache)
     with _measure(device, out, len(paths)):
         for b in batches:
             pred.predict(b)
 
 
-def bench_fo_sam3(model, dataset, prompts, batch_size, workers, device, out):
+def _segment_settings(detections: int | None, n_prompts: int) -> dict:
+    """``segment`` settings: the default filter, or exactly ``detections`` per image whatever the weights.
+
+    ``detections=N > 0``: keep every score (``confidence=0``), the top
+    ``ceil(N / prompts)`` per prompt and the top N per image. ``0``: keep none
+    (no score is above 1).
+    """
+    if detections is None:
+        return {"confidence": 0.5}
+    if detections == 0:
+        return {"confidence": 1.0}
+    return {"confidence": 0.0, "topk_per_query": math.ceil(detections / n_prompts), "topk_per_image": detections}
+
+
+def bench_fo_sam3(model, dataset, prompts, batch_size, workers, device, out, detections: int | None = None,
+                  warmup: int = 1):
+    """``fo_sam3.segment`` end to end (decode, model, masks, writes), warmed up with the same settings."""
     import fo_sam3
 
-    fo_sam3.segment(dataset.limit(min(batch_size, len(dataset))), "warmup", text=prompts, model=model,
-                    batch_size=batch_size, num_workers=0, progress=False)
+    settings = _segment_settings(detections, len(prompts))
+    common = dict(text=prompts, model=model, batch_size=batch_size, progress=False, **settings)
+    fo_sam3.segment(dataset.limit(max(1, warmup)), "bench_warmup", num_workers=0, **common)
+    dataset.delete_sample_field("bench_warmup")
+    field = "bench_fo_sam3"
     with _measure(device, out, len(dataset)):
-        summary = fo_sam3.segment(dataset, "fo_sam3", text=prompts, model=model, batch_size=batch_size,
-                                  num_workers=workers, confidence=0.5, progress=False)
+        summary = fo_sam3.segment(dataset, field, num_workers=workers, **common)
+    dataset.delete_sample_field(field)  # later runs write into documents of the same size
+    out.update(settings)
     out["detections"] = summary.detections
+    out["detections_per_image"] = round(summary.detections / max(1, summary.done), 2)
+    if summary.failed:
+        out["failed"] = summary.failed
 
 
-def bench_builtin(model, dataset, prompts, batch_size, workers, device, out):
+def bench_builtin(model, dataset, prompts, batch_size, workers, device, out, warmup: int = 1):
     """FiftyOne's ``segment-anything-3-image-torch`` model class, on the same weights."""
     import fiftyone.utils.sam3 as fosam3
 
     from fo_sam3.model import cpu_forward
-
-    global _SHARED
-    _SHARED = model
     from fo_sam3.model.vocab import find_vocab
 
+    # FiftyOne imports the entry point by name: hand the model to that module, which is
+    # not this one when this file runs as ``python -m fo_sam3.bench`` (``__main__``).
+    importlib.import_module(ENTRYPOINT_MODULE)._SHARED = model
     config = fosam3.SegmentAnything3ImageModelConfig({
-        "entrypoint_fcn": "fo_sam3.bench.shared_model",
+        "entrypoint_fcn": f"{ENTRYPOINT_MODULE}.shared_model",
         "entrypoint_args": {"bpe_path": str(find_vocab()), "checkpoint_path": "unused"},
         "confidence_thresh": 0.5,
         "classes": list(prompts),
@@ -123,40 +158,56 @@ def bench_builtin(model, dataset, prompts, batch_size, workers, device, out):
         "device": str(device),
     })
     builtin = fosam3.SegmentAnything3ImageModel(config)
-    with cpu_forward():
-        dataset.limit(1).apply_model(builtin, "warmup_builtin", batch_size=1, progress=False)
+    with cpu_forward(device):
+        dataset.limit(max(1, warmup)).apply_model(builtin, "bench_warmup", batch_size=batch_size, progress=False)
+        dataset.delete_sample_field("bench_warmup")
         with _measure(device, out, len(dataset)):
-            dataset.apply_model(builtin, "builtin", batch_size=batch_size, num_workers=workers, progress=False)
+            dataset.apply_model(builtin, "bench_builtin", batch_size=batch_size, num_workers=workers,
+                                progress=False)
+    dataset.delete_sample_field("bench_builtin")
 
 
+ENTRYPOINT_MODULE = "fo_sam3.bench"
 _SHARED = None
 
 
 def shared_model(**_kwargs):
     """Entrypoint that hands FiftyOne's built-in wrapper the benchmark's model."""
+    if _SHARED is None:
+        raise RuntimeError("no model to share: bench_builtin sets it before FiftyOne loads this entry point")
     return _SHARED
 
 
-def bench_instance_loop(model, paths, boxes, device, out):
+def bench_instance_loop(model, paths, boxes, device, out, warmup: int = 1):
     from PIL import Image
     from sam3.model.sam3_image_processor import Sam3Processor
 
     from fo_sam3.model import cpu_forward
 
     proc = Sam3Processor(model, device=str(device))
-    with _measure(device, out, len(paths)), cpu_forward(), _autocast(device):
-        for p, b in zip(paths, boxes):
+
+    def loop(images, image_boxes):
+        for p, b in zip(images, image_boxes):
             image = Image.open(p).convert("RGB")
             state = proc.set_image(image)
             model.predict_inst(state, box=b, multimask_output=False)
 
+    with cpu_forward(device), _autocast(device):
+        loop(paths[:warmup], boxes[:warmup])
+        with _measure(device, out, len(paths)):
+            loop(paths, boxes)
 
-def bench_instance_fo_sam3(model, dataset, batch_size, workers, device, out):
+
+def bench_instance_fo_sam3(model, dataset, batch_size, workers, device, out, warmup: int = 1):
     import fo_sam3
 
+    common = dict(mode="instance", box_field="gt5", model=model, batch_size=batch_size, progress=False)
+    fo_sam3.segment(dataset.limit(max(1, warmup)), "bench_warmup", num_workers=0, **common)
+    dataset.delete_sample_field("bench_warmup")
     with _measure(device, out, len(dataset)):
-        fo_sam3.segment(dataset, "inst", mode="instance", box_field="gt5", model=model,
-                        batch_size=batch_size, num_workers=workers, progress=False)
+        summary = fo_sam3.segment(dataset, "bench_inst", num_workers=workers, **common)
+    dataset.delete_sample_field("bench_inst")
+    out["detections"] = summary.detections
 
 
 def _add_boxes(dataset):

@@ -149,6 +149,9 @@ def run(samples, field: str, job: Job, config: SegmentConfig, declare=None, befo
     ledger = _Ledger(summary, config)
     start = time.perf_counter()
     ids = samples.values("id")
+    if not ids:
+        logger.warning("no samples to process for field '%s'", field)
+        ledger.note("no samples to process (the target view is empty, or every sample is already labeled)")
     store = MaskStore(config.mask_threshold, config.output_dir)
     hook = _first_write(declare, before_write)
     stage = OutputStage(

@@ -7,6 +7,7 @@ import threading
 import torch
 
 from .builder import build_sam3
+from .device import resolve_device
 
 _models: dict[tuple, torch.nn.Module] = {}
 _lock = threading.Lock()
@@ -28,6 +29,7 @@ def get_model(
         if instance_interactive and getattr(model, "inst_interactive_predictor", None) is None:
             raise ValueError("instance mode needs a model built with instance_interactive=True")
         return model
+    resolve_device(device)  # a missing GPU is a setup error, said before any work
     key = (variant or "full", str(checkpoint), str(device), instance_interactive)
     with _lock:
         if key not in _models:

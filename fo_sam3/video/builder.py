@@ -116,7 +116,9 @@ def _cached_model(variant: str, checkpoint: str | None, device: str):
 
 def load_video_model(variant: str | None = None, checkpoint=None, device=None):
     """``build_sam3_video`` (seed 0), reusing the last model built with the same arguments."""
-    device = str(torch.device(device) if device is not None else default_device())
+    from ..model.device import resolve_device
+
+    device = str(resolve_device(device) if device is not None else default_device())
     return _cached_model(variant or "full", None if checkpoint is None else str(checkpoint), device)
 
 

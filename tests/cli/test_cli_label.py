@@ -108,3 +108,12 @@ def test_debug_shows_the_traceback(cli, dataset):
     r = cli("label", dataset.name, "--box-field", "missing", "--debug", *TINY)
     assert r.rc == 2
     assert "Traceback" in r.err and "field 'missing' does not exist" in r.err
+
+
+def test_random_weights_note_in_text_and_json(cli, dataset):
+    r = cli("label", dataset.name, "--text", "cat", "--limit", "1", "--json", *TINY)
+    assert r.rc == 0, r.err
+    notes = json.loads(r.out)["notes"]
+    assert len(notes) == 1 and "meaningless" in notes[0] and "--confidence 0" in notes[0]
+    r = cli("label", dataset.name, "--text", "cat", "--limit", "1", "--field", "other", *ANY2, *TINY)
+    assert r.rc == 0 and "note: random weights" in r.out and "--confidence 0" not in r.out

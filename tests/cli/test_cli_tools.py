@@ -1,6 +1,8 @@
 """``fo-sam3 doctor``, ``demo``, ``bench`` and the console script itself."""
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -81,10 +83,33 @@ def test_demo_on_random_weights_completes(cli, tmp_path):
         n_boxes = ds.count("boxes.detections")
         assert f"sam3_boxes: 6 samples done, 0 skipped, 0 failed; {n_boxes} labels written" in r.out
         assert ds.count("sam3_boxes.detections") == n_boxes
-        assert f"fiftyone app launch {name}" in r.out
+        assert "note: random weights: masks and scores are meaningless" in r.out
+        _next_steps_work_as_printed(r.out, name)
+
+        r = cli("demo", "--checkpoint", "random", "--name", name, "--dir", tmp_path / "photos", "--json")
+        assert r.rc == 0, r.err
+        notes = [s["notes"] for s in json.loads(r.out)]
+        assert all(any("random weights" in n for n in ns) for ns in notes), notes
     finally:
         if fo.dataset_exists(name):
             fo.delete_dataset(name)
+
+
+def _next_steps_work_as_printed(out: str, name: str) -> None:
+    """The printed commands run from this directory without an activated venv."""
+    bin_dir = os.path.dirname(sys.executable)
+    lines = out.splitlines()
+    launch = next(line.split() for line in lines if f" app launch {name}" in line)
+    assert os.path.samefile(shutil.which(launch[0]), os.path.join(bin_dir, "fiftyone"))
+    label = next(line.strip() for line in lines if f" label {name} " in line)
+    assert os.path.samefile(shutil.which(label.split()[0]), os.path.join(bin_dir, "fo-sam3"))
+    assert "--confidence 0" in label and "--checkpoint random" in label
+    env = {k: v for k, v in os.environ.items() if k != "PATH"} | {"PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(label + " --no-progress", shell=True, capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "mine: 6 samples done" in proc.stdout and " 0 labels written" not in proc.stdout
+    assert any(line.strip().startswith("ln -s ") and "plugins_dir" in line for line in lines)
 
 
 def test_bench_hands_its_arguments_to_fo_sam3_bench(cli):
