@@ -99,7 +99,8 @@ def bench_forward_only(model, paths, prompts, batch_size, device, out, warmup: i
     queries = tuple(text_queries(prompts))
     items = [prepare(ImageTask(str(i), p, queries)) for i, p in enumerate(paths)]
     batches = [ImageBatch(items[s : s + batch_size], []) for s in range(0, len(items), batch_size)]
-    pred.predict(ImageBatch(items[: max(1, min(warmup, batch_size))], []))  # warm-up (and text cache)
+    if warmup:  # and the text cache
+        pred.predict(ImageBatch(items[: min(warmup, batch_size)], []))
     with _measure(device, out, len(paths)):
         for b in batches:
             pred.predict(b)
@@ -126,8 +127,9 @@ def bench_fo_sam3(model, dataset, prompts, batch_size, workers, device, out, det
 
     settings = _segment_settings(detections, len(prompts))
     common = dict(text=prompts, model=model, batch_size=batch_size, progress=False, **settings)
-    fo_sam3.segment(dataset.limit(max(1, warmup)), "bench_warmup", num_workers=0, **common)
-    dataset.delete_sample_field("bench_warmup")
+    if warmup:
+        fo_sam3.segment(dataset.limit(warmup), "bench_warmup", num_workers=0, **common)
+        dataset.delete_sample_field("bench_warmup")
     field = "bench_fo_sam3"
     with _measure(device, out, len(dataset)):
         summary = fo_sam3.segment(dataset, field, num_workers=workers, **common)
@@ -159,8 +161,9 @@ def bench_builtin(model, dataset, prompts, batch_size, workers, device, out, war
     })
     builtin = fosam3.SegmentAnything3ImageModel(config)
     with cpu_forward(device):
-        dataset.limit(max(1, warmup)).apply_model(builtin, "bench_warmup", batch_size=batch_size, progress=False)
-        dataset.delete_sample_field("bench_warmup")
+        if warmup:
+            dataset.limit(warmup).apply_model(builtin, "bench_warmup", batch_size=batch_size, progress=False)
+            dataset.delete_sample_field("bench_warmup")
         with _measure(device, out, len(dataset)):
             dataset.apply_model(builtin, "bench_builtin", batch_size=batch_size, num_workers=workers,
                                 progress=False)
@@ -202,8 +205,9 @@ def bench_instance_fo_sam3(model, dataset, batch_size, workers, device, out, war
     import fo_sam3
 
     common = dict(mode="instance", box_field="gt5", model=model, batch_size=batch_size, progress=False)
-    fo_sam3.segment(dataset.limit(max(1, warmup)), "bench_warmup", num_workers=0, **common)
-    dataset.delete_sample_field("bench_warmup")
+    if warmup:
+        fo_sam3.segment(dataset.limit(warmup), "bench_warmup", num_workers=0, **common)
+        dataset.delete_sample_field("bench_warmup")
     with _measure(device, out, len(dataset)):
         summary = fo_sam3.segment(dataset, "bench_inst", num_workers=workers, **common)
     dataset.delete_sample_field("bench_inst")
@@ -235,57 +239,133 @@ def machine() -> dict:
     return info
 
 
+METHODS = ("processor", "forward", "fo_sam3", "builtin", "instance")
+
+
+def _counts(text: str) -> list[int]:
+    try:
+        counts = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
+    if any(n < 0 for n in counts):
+        raise argparse.ArgumentTypeError("detections per image must be >= 0")
+    return counts
+
+
+def _methods(text: str) -> set[str]:
+    names = {v.strip() for v in text.split(",") if v.strip()}
+    unknown = names - set(METHODS)
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown method(s) {', '.join(sorted(unknown))}; choose from {', '.join(METHODS)}")
+    return names
+
+
 def parse(argv):
     cuda = torch.cuda.is_available()
     ap = argparse.ArgumentParser(prog="fo-sam3 bench", description=__doc__)
-    ap.add_argument("--variant", default="full" if cuda else "tiny", choices=["full", "tiny"])
-    ap.add_argument("--checkpoint", default="random", help="checkpoint path, or 'random'")
-    ap.add_argument("--images", type=int, default=64 if cuda else 8)
-    ap.add_argument("--prompts", default=DEFAULT_PROMPTS)
-    ap.add_argument("--batch-size", type=int, default=16 if cuda else 4)
-    ap.add_argument("--num-workers", type=int, default=4 if cuda else 1)
-    ap.add_argument("--device", default=None)
-    ap.add_argument("--skip", default="", help="comma list of: processor,builtin,instance")
+    ap.add_argument("--writer-only", action="store_true",
+                    help="run the model-free writer benchmark (benchmarks/writer_benchmark.py: synthetic "
+                         "mask logits through the old and today's output path, masks/s); every other option "
+                         "goes to it (see fo-sam3 bench --writer-only --help)")
+    ap.add_argument("--variant", default="full" if cuda else "tiny", choices=["full", "tiny"],
+                    help="model size (default: full on CUDA, tiny otherwise)")
+    ap.add_argument("--checkpoint", default="random", help="checkpoint path, or 'random' (default) for seeded random weights")
+    ap.add_argument("--images", type=int, default=64 if cuda else 8,
+                    help="images timed per method (scikit-image photos, cycled; default 64 on CUDA, 8 otherwise)")
+    ap.add_argument("--prompts", default=DEFAULT_PROMPTS, help=f"comma-separated text prompts (default {DEFAULT_PROMPTS})")
+    ap.add_argument("--batch-size", type=int, default=16 if cuda else 4,
+                    help="images per forward pass (default 16 on CUDA, 4 otherwise)")
+    ap.add_argument("--num-workers", type=int, default=4 if cuda else 1,
+                    help="DataLoader workers decoding images (default 4 on CUDA, 1 otherwise)")
+    ap.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
+    ap.add_argument("--warmup-images", type=int, default=None,
+                    help="images each method processes once, untimed, before it is timed (default: --batch-size)")
+    ap.add_argument("--detections-per-image", type=_counts, default=[], metavar="N[,N...]",
+                    help="also time fo_sam3 end to end at exactly N detections per image whatever the weights "
+                         "(confidence=0, topk_per_query=ceil(N/prompts), topk_per_image=N; 0 keeps none), "
+                         "e.g. 0,30,100")
+    ap.add_argument("--skip", type=_methods, default=set(),
+                    help=f"comma list of methods not to run: {','.join(METHODS)} (fo_sam3 is end to end at "
+                         "the default confidence; forward is fo_sam3's predictor alone)")
     ap.add_argument("--out", default=None, help="also write the JSON here")
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    for name in ("images", "batch_size"):
+        if getattr(args, name) < 1:
+            ap.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.num_workers < 0 or (args.warmup_images is not None and args.warmup_images < 0):
+        ap.error("--num-workers and --warmup-images must be >= 0")
+    return args
+
+
+def _writer_benchmark():
+    """``benchmarks/writer_benchmark.py`` of this source tree, as a module."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "writer_benchmark.py"
+    if not path.is_file():
+        raise SystemExit(f"--writer-only needs fo_sam3's source tree (benchmarks/writer_benchmark.py); "
+                         f"{path} does not exist")
+    spec = importlib.util.spec_from_file_location("fo_sam3_writer_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def e2e_key(detections: int) -> str:
+    return f"fo_sam3_{detections}_dets_per_image"
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--writer-only" in argv:
+        return _writer_benchmark().main([a for a in argv if a != "--writer-only"])
+
     import fiftyone as fo
 
     from fo_sam3.model import build_sam3
 
     args = parse(argv)
-    skip = set(filter(None, args.skip.split(",")))
+    skip = args.skip
     prompts = [p.strip() for p in args.prompts.split(",") if p.strip()]
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    warm = args.batch_size if args.warmup_images is None else args.warmup_images
     model = build_sam3(args.variant, checkpoint=args.checkpoint, device=device, seed=0, instance_interactive=True)
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as folder:
         paths = _photos(args.images, folder)
         dataset = fo.Dataset()
-        dataset.add_samples([fo.Sample(filepath=p) for p in paths])
-        dataset.compute_metadata()
+        dataset.add_samples([fo.Sample(filepath=p) for p in paths], progress=False)
+        dataset.compute_metadata(progress=False)
         try:
             if "processor" not in skip:
-                bench_processor(model, paths, prompts, device, results.setdefault("sam3_processor_loop", {}))
-            bench_forward_only(model, paths, prompts, args.batch_size, device, results.setdefault("fo_sam3_forward_only", {}))
-            bench_fo_sam3(model, dataset, prompts, args.batch_size, args.num_workers, device, results.setdefault("fo_sam3", {}))
+                bench_processor(model, paths, prompts, device, results.setdefault("sam3_processor_loop", {}), warm)
+            if "forward" not in skip:
+                bench_forward_only(model, paths, prompts, args.batch_size, device,
+                                   results.setdefault("fo_sam3_forward_only", {}), warm)
+            if "fo_sam3" not in skip:
+                bench_fo_sam3(model, dataset, prompts, args.batch_size, args.num_workers, device,
+                              results.setdefault("fo_sam3", {}), warmup=warm)
+            for n in args.detections_per_image:
+                bench_fo_sam3(model, dataset, prompts, args.batch_size, args.num_workers, device,
+                              results.setdefault(e2e_key(n), {}), detections=n, warmup=warm)
             if "builtin" not in skip:
                 try:
                     bench_builtin(model, dataset, prompts, args.batch_size, args.num_workers, device,
-                                  results.setdefault("fiftyone_builtin", {}))
+                                  results.setdefault("fiftyone_builtin", {}), warm)
                 except Exception as e:  # reported, not hidden
                     results["fiftyone_builtin"] = {"error": f"{type(e).__name__}: {e}"[:300]}
             if "instance" not in skip:
                 boxes = _add_boxes(dataset)
-                bench_instance_loop(model, paths, boxes, device, results.setdefault("instance_predict_inst_loop", {}))
+                bench_instance_loop(model, paths, boxes, device, results.setdefault("instance_predict_inst_loop", {}),
+                                    warm)
                 bench_instance_fo_sam3(model, dataset, args.batch_size, args.num_workers, device,
-                                       results.setdefault("instance_fo_sam3", {}))
+                                       results.setdefault("instance_fo_sam3", {}), warm)
         finally:
             dataset.delete()
     report = {"machine": machine(), "variant": args.variant, "device": str(device), "images": args.images,
-              "prompts": prompts, "batch_size": args.batch_size, "results": results, "ratios": _ratios(results)}
+              "prompts": prompts, "batch_size": args.batch_size, "num_workers": args.num_workers,
+              "warmup_images": warm, "results": results, "ratios": _ratios(results)}
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:
@@ -305,6 +385,9 @@ def _ratios(r: dict) -> dict:
         "fo_sam3_e2e_vs_forward_only": ("fo_sam3", "fo_sam3_forward_only"),
         "instance_fo_sam3_vs_loop": ("instance_fo_sam3", "instance_predict_inst_loop"),
     }
+    for name in r:
+        if name.startswith("fo_sam3_") and name.endswith("_dets_per_image"):
+            pairs[f"{name}_vs_forward_only"] = (name, "fo_sam3_forward_only")
     for key, (a, b) in pairs.items():
         if rate(a) and rate(b):
             out[key] = round(rate(a) / rate(b), 3)

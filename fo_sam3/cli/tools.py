@@ -31,7 +31,7 @@ def run_demo(args) -> int:
     _, summaries, _ = demo(
         name=args.name, folder=args.dir, checkpoint=args.checkpoint, variant=args.variant,
         device=args.device, batch_size=args.batch_size, output_dir=args.output_dir, app=args.app,
-        echo=lambda line: None if args.json else print(line, flush=True),
+        echo=lambda line: None if args.json else print(line, flush=True), progress=not args.json,
     )
     if args.json:
         import json

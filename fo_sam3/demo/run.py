@@ -71,11 +71,14 @@ def choose_model(checkpoint=None, variant=None, device=None) -> ModelChoice:
 
 def run_demo(name: str = DEMO_NAME, folder: str | None = None, checkpoint=None, variant=None,
              device=None, batch_size: int = 2, output_dir: str | None = None, app: bool = False,
-             echo=print):
+             echo=print, progress: bool = True):
     """Build dataset ``name`` of six photos, label it from text, then mask its boxes.
 
+    ``progress=False`` also hides FiftyOne's info lines (stdout stays free for JSON).
     Returns ``(dataset, [text_summary, instance_summary], choice)``.
     """
+    import logging
+
     import fiftyone as fo
 
     import fo_sam3
@@ -83,10 +86,17 @@ def run_demo(name: str = DEMO_NAME, folder: str | None = None, checkpoint=None, 
     choice = choose_model(checkpoint, variant, device)
     echo(choice.note)
     folder = folder or os.path.join(fo.config.default_dataset_dir, name)
-    dataset = build_dataset(name, Path(folder), persistent=True, boxes_field="boxes")
+    fo_logger = logging.getLogger("fiftyone")
+    level = fo_logger.level
+    if not progress:
+        fo_logger.setLevel(logging.WARNING)  # "Computing metadata..."
+    try:
+        dataset = build_dataset(name, Path(folder), persistent=True, boxes_field="boxes")
+    finally:
+        fo_logger.setLevel(level)
     echo(f"Dataset '{name}': {len(dataset)} photos in {folder}, hand-drawn boxes in field 'boxes'.")
     common = dict(checkpoint=choice.checkpoint, variant=choice.variant, device=choice.device,
-                  batch_size=batch_size, output_dir=output_dir)
+                  batch_size=batch_size, output_dir=output_dir, progress=progress)
     # Random weights score every candidate alike: keep the top 2 per prompt so masks appear.
     text_opts = dict(confidence=0.0, topk_per_query=2) if choice.random else {}
     echo(f"1/2 Text auto-labeling {', '.join(TEXT_PROMPTS)} -> field 'sam3_text'")

@@ -169,3 +169,24 @@ def test_stage_refuses_after_writer_error_instead_of_blocking(dataset):
         stage.close()
     stage.close(abort=True)
     assert ObjectId.is_valid(ids[0])
+
+
+def test_progress_counts_written_samples_not_predicted_ones(dataset, tiny_model):
+    """The bar reaches its end only when the last sample is written (no silent minutes at 100%)."""
+    seen, at_write = [], []
+
+    def progress(pb):
+        seen.append(pb.complete if hasattr(pb, "complete") else pb.progress)
+
+    def slow_write(ops):
+        import time
+
+        at_write.append(len(seen) and seen[-1])
+        time.sleep(0.3)
+
+    summary = fo_sam3.segment(dataset.limit(4), "sam3", model=tiny_model, write_batch=1, batch_size=4,
+                              text=["cat"], confidence=0.0, topk_per_query=1, num_workers=0,
+                              progress=progress, _before_write=slow_write)
+    assert summary.done == 4 and len(at_write) == 4
+    final = seen[-1]
+    assert all(v < final for v in at_write)  # every write started before the bar was full
