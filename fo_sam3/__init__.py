@@ -2,15 +2,40 @@
 
 Data flow: ``prompts`` (sample fields to SAM3 queries) -> ``engine`` (batched
 inference) -> ``convert`` (SAM3 outputs to FiftyOne labels) -> ``write``.
+
+Names are imported on first use, so ``import fo_sam3.cli`` (``fo-sam3 --help``)
+does not load torch, FiftyOne or sam3.
 """
 
-from .api import segment
-from .config import SegmentConfig
-from .engine.summary import RunSummary
+from __future__ import annotations
+
+import importlib
+
 from .errors import FieldExistsError, FoSam3Error, PromptError, SampleError
-from .model import build_sam3, resolve_checkpoint, save_checkpoint
 
 __version__ = "0.1.0"
+
+_LAZY = {  # name -> submodule that defines it
+    "segment": ".api",
+    "refine": ".api",
+    "SegmentConfig": ".config",
+    "RunSummary": ".engine.summary",
+    "build_sam3": ".model",
+    "resolve_checkpoint": ".model",
+    "save_checkpoint": ".model",
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def load_model(**kwargs):
@@ -27,17 +52,6 @@ def track(*args, **kwargs):
     return _track(*args, **kwargs)
 
 
-__all__ = [
-    "segment",
-    "track",
-    "load_model",
-    "build_sam3",
-    "resolve_checkpoint",
-    "save_checkpoint",
-    "SegmentConfig",
-    "RunSummary",
-    "FoSam3Error",
-    "PromptError",
-    "FieldExistsError",
-    "SampleError",
-]
+__all__ = ["segment", "refine", "track", "load_model", "build_sam3", "resolve_checkpoint",
+           "save_checkpoint", "SegmentConfig", "RunSummary", "FoSam3Error", "PromptError",
+           "FieldExistsError", "SampleError"]

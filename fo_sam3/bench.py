@@ -148,9 +148,7 @@ def bench_builtin(model, dataset, prompts, batch_size, workers, device, out, war
     from fo_sam3.model import cpu_forward
     from fo_sam3.model.vocab import find_vocab
 
-    # FiftyOne imports the entry point by name: hand the model to that module, which is
-    # not this one when this file runs as ``python -m fo_sam3.bench`` (``__main__``).
-    importlib.import_module(ENTRYPOINT_MODULE)._SHARED = model
+    share_model(model)
     config = fosam3.SegmentAnything3ImageModelConfig({
         "entrypoint_fcn": f"{ENTRYPOINT_MODULE}.shared_model",
         "entrypoint_args": {"bpe_path": str(find_vocab()), "checkpoint_path": "unused"},
@@ -172,6 +170,16 @@ def bench_builtin(model, dataset, prompts, batch_size, workers, device, out, war
 
 ENTRYPOINT_MODULE = "fo_sam3.bench"
 _SHARED = None
+
+
+def share_model(model) -> None:
+    """Make ``shared_model`` return ``model``.
+
+    FiftyOne imports the entry point by name, so the model goes to that
+    module, which is not this one when this file runs as ``python -m
+    fo_sam3.bench`` (then this module is ``__main__``).
+    """
+    importlib.import_module(ENTRYPOINT_MODULE)._SHARED = model
 
 
 def shared_model(**_kwargs):
@@ -231,9 +239,30 @@ def _add_boxes(dataset):
     return pixel_boxes
 
 
+@contextlib.contextmanager
+def json_only_stdout():
+    """Send everything but the report to stderr (FiftyOne logs and prints to stdout)."""
+    import logging
+
+    import fiftyone  # noqa: F401  (its log handlers exist from here on)
+
+    loggers = [logging.root] + [v for v in logging.root.manager.loggerDict.values() if isinstance(v, logging.Logger)]
+    moved = [h for lg in loggers for h in lg.handlers
+             if isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) is sys.stdout]
+    for h in moved:
+        h.setStream(sys.stderr)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        for h in moved:
+            h.setStream(sys.stdout)
+
+
 def machine() -> dict:
     info = {"python": platform.python_version(), "torch": torch.__version__, "cpu_count": os.cpu_count(),
-            "platform": platform.platform()}
+            "torch_threads": torch.get_num_threads(), "platform": platform.platform(),
+            "load_average": [round(v, 2) for v in os.getloadavg()]}
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
@@ -260,7 +289,7 @@ def _methods(text: str) -> set[str]:
     return names
 
 
-def parse(argv):
+def build_parser() -> argparse.ArgumentParser:
     cuda = torch.cuda.is_available()
     ap = argparse.ArgumentParser(prog="fo-sam3 bench", description=__doc__)
     ap.add_argument("--writer-only", action="store_true",
@@ -288,6 +317,11 @@ def parse(argv):
                     help=f"comma list of methods not to run: {','.join(METHODS)} (fo_sam3 is end to end at "
                          "the default confidence; forward is fo_sam3's predictor alone)")
     ap.add_argument("--out", default=None, help="also write the JSON here")
+    return ap
+
+
+def parse(argv):
+    ap = build_parser()
     args = ap.parse_args(argv)
     for name in ("images", "batch_size"):
         if getattr(args, name) < 1:
@@ -320,17 +354,35 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--writer-only" in argv:
         return _writer_benchmark().main([a for a in argv if a != "--writer-only"])
+    args = parse(argv)
+    with json_only_stdout():
+        report = run(args)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text + "\n")
+    return 0
 
+
+def run(args, model=None) -> dict:
+    """Every method not skipped, on the same photos and model; the report as a dict.
+
+    ``model`` (a ``Sam3Image`` built with ``instance_interactive=True``) replaces
+    the one built from ``--variant``/``--checkpoint``.
+    """
     import fiftyone as fo
 
     from fo_sam3.model import build_sam3
 
-    args = parse(argv)
     skip = args.skip
     prompts = [p.strip() for p in args.prompts.split(",") if p.strip()]
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     warm = args.batch_size if args.warmup_images is None else args.warmup_images
-    model = build_sam3(args.variant, checkpoint=args.checkpoint, device=device, seed=0, instance_interactive=True)
+    if model is None:
+        model = build_sam3(args.variant, checkpoint=args.checkpoint, device=device, seed=0, instance_interactive=True)
+    else:
+        device = next(model.parameters()).device
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as folder:
         paths = _photos(args.images, folder)
@@ -363,15 +415,9 @@ def main(argv=None) -> int:
                                        results.setdefault("instance_fo_sam3", {}), warm)
         finally:
             dataset.delete()
-    report = {"machine": machine(), "variant": args.variant, "device": str(device), "images": args.images,
-              "prompts": prompts, "batch_size": args.batch_size, "num_workers": args.num_workers,
-              "warmup_images": warm, "results": results, "ratios": _ratios(results)}
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
-    return 0
+    return {"machine": machine(), "variant": args.variant, "device": str(device), "images": args.images,
+            "prompts": prompts, "batch_size": args.batch_size, "num_workers": args.num_workers,
+            "warmup_images": warm, "results": results, "ratios": _ratios(results)}
 
 
 def _ratios(r: dict) -> dict:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields, replace
 
+from .convert.cleanup import Cleanup, check_cleanup
+
 DEFAULT_CONFIDENCE = 0.5
+DEFAULT_KEY = "default"  # the key of ``confidence`` dicts that covers every other prompt
 BOX_SOURCES = ("mask", "model")
 NMS_KINDS = ("mask", "box")
 
@@ -19,11 +22,23 @@ class SegmentConfig:
         max_queries: queries per forward pass; memory grows per query. ``None``
             picks 32 on CUDA and 1 on a CPU, where bigger query batches run slower.
         confidence: concept mode keeps instances whose sigmoid(logit) *
-            sigmoid(presence) is above this (``None``: 0.5); instance mode keeps
-            masks whose ``sam_score`` (SAM's predicted IoU) is at least this
-            (``None``: every mask).
+            sigmoid(presence) is above this (``None``: 0.5), or a dict per
+            prompt, e.g. ``{"person": 0.3, "default": 0.5}`` (``"default"``,
+            else 0.5, covers the other prompts); instance mode keeps masks
+            whose ``sam_score`` (SAM's predicted IoU) is at least this (a
+            number; ``None``: every mask).
+        classes: concept mode: ``{prompt: label}`` written instead of the
+            prompt, e.g. ``{"red car": "car", "blue car": "car"}``; NMS then
+            treats the mapped labels as one class.
         topk_per_query / topk_per_image: optional caps, highest scores first.
         nms_iou: class-wise NMS IoU threshold (``None`` disables), on ``nms_on``.
+        nms_across_prompts: NMS over all prompts at once (e.g. "car" and
+            "vehicle" finding the same objects); needs ``nms_iou``.
+        min_area / fill_holes / largest_component: mask clean-up in every
+            mode (see ``fo_sam3.convert.cleanup.clean_mask``): drop pieces
+            under ``min_area`` pixels (a fraction of the mask's box if < 1),
+            fill holes up to ``fill_holes`` pixels (``True``: any), keep the
+            largest piece. A mask cleaned away entirely is not written.
         mask_threshold: probability at which upsampled masks are cut.
         box_source: ``"mask"`` (tight box of the mask) or ``"model"`` (SAM3's box).
         output_dir: write masks as PNGs here and set ``mask_path``.
@@ -40,11 +55,16 @@ class SegmentConfig:
 
     batch_size: int = 4
     max_queries: int | None = None
-    confidence: float | None = None
+    confidence: float | dict | None = None
+    classes: dict | None = None
     topk_per_query: int | None = None
     topk_per_image: int | None = None
     nms_iou: float | None = None
     nms_on: str = "mask"
+    nms_across_prompts: bool = False
+    min_area: float | None = None
+    fill_holes: bool | int = False
+    largest_component: bool = False
     mask_threshold: float = 0.5
     box_source: str = "mask"
     output_dir: str | None = None
@@ -63,8 +83,15 @@ class SegmentConfig:
         for name in ("max_queries", "topk_per_query", "topk_per_image", "encode_workers"):
             if getattr(self, name) is not None:
                 _positive(self, name)
-        if self.confidence is not None and not 0.0 <= self.confidence <= 1.0:
-            raise ValueError(f"confidence must be in [0, 1], got {self.confidence}")
+        _check_confidence(self)
+        _check_classes(self.classes)
+        if self.classes is not None:
+            object.__setattr__(self, "classes", dict(self.classes))
+        if not isinstance(self.nms_across_prompts, bool):
+            raise ValueError(f"nms_across_prompts must be True or False, got {self.nms_across_prompts!r}")
+        if self.nms_across_prompts and self.nms_iou is None:
+            raise ValueError("nms_across_prompts needs nms_iou (the IoU at which masks suppress each other)")
+        check_cleanup(self.min_area, self.fill_holes, self.largest_component)
         if not 0.0 < self.mask_threshold < 1.0:
             raise ValueError(f"mask_threshold must be in (0, 1), got {self.mask_threshold}")
         if self.nms_iou is not None and not 0.0 < self.nms_iou <= 1.0:
@@ -80,8 +107,33 @@ class SegmentConfig:
 
     @property
     def concept_confidence(self) -> float:
-        """The concept-mode score threshold (``confidence`` or 0.5)."""
+        """The concept-mode score threshold of prompts without their own (``confidence`` or 0.5)."""
+        if isinstance(self.confidence, dict):
+            return self.confidence.get(DEFAULT_KEY, DEFAULT_CONFIDENCE)
         return DEFAULT_CONFIDENCE if self.confidence is None else self.confidence
+
+    def threshold_for(self, prompt: str) -> float:
+        """The concept-mode score threshold of one prompt (its label)."""
+        if isinstance(self.confidence, dict) and prompt in self.confidence and prompt != DEFAULT_KEY:
+            return self.confidence[prompt]
+        return self.concept_confidence
+
+    def label_for(self, prompt: str) -> str:
+        """The label written for a prompt (``classes`` mapping, else the prompt)."""
+        return self.classes.get(prompt, prompt) if self.classes else prompt
+
+    def prompt_keys(self) -> set[str]:
+        """Prompts named in ``confidence`` and ``classes`` (to check against known prompts)."""
+        keys = set(self.classes or ())
+        if isinstance(self.confidence, dict):
+            keys |= set(self.confidence) - {DEFAULT_KEY}
+        return keys
+
+    @property
+    def cleanup(self) -> Cleanup | None:
+        """The mask clean-up to apply, or ``None`` when every option is off."""
+        c = Cleanup(self.min_area, self.fill_holes, self.largest_component)
+        return c if c.active else None
 
     def encode_threads(self) -> int:
         """Threads that crop and encode masks: ``encode_workers`` or one per core."""
@@ -90,10 +142,14 @@ class SegmentConfig:
     def concept_only(self) -> list[str]:
         """Settings given that only concept mode uses (instance mode refuses them)."""
         given = []
-        for name in ("topk_per_query", "topk_per_image", "nms_iou"):
+        for name in ("topk_per_query", "topk_per_image", "nms_iou", "classes"):
             if getattr(self, name) is not None:
                 given.append(name)
         given += [n for n, v in (("nms_on", "mask"), ("box_source", "mask")) if getattr(self, n) != v]
+        if self.nms_across_prompts:
+            given.append("nms_across_prompts")
+        if isinstance(self.confidence, dict):
+            given.append("confidence per prompt (a dict)")
         return given
 
     def queries_per_pass(self, device) -> int:
@@ -112,6 +168,35 @@ class SegmentConfig:
 
     def with_(self, **changes) -> "SegmentConfig":
         return replace(self, **changes)
+
+
+def _check_confidence(cfg) -> None:
+    conf = cfg.confidence
+    if conf is None:
+        return
+    if not isinstance(conf, dict):
+        if isinstance(conf, bool) or not isinstance(conf, (int, float)) or not 0.0 <= conf <= 1.0:
+            raise ValueError(f"confidence must be in [0, 1], got {conf!r}")
+        return
+    if not conf:
+        raise ValueError(f"confidence dict is empty (give {{prompt: threshold}} and optionally "
+                         f"'{DEFAULT_KEY}' for the other prompts)")
+    for key, value in conf.items():
+        if not isinstance(key, str) or not key.strip():
+            raise ValueError(f"confidence keys must be prompt texts or '{DEFAULT_KEY}', got {key!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+            raise ValueError(f"confidence for {key!r} must be in [0, 1], got {value!r}")
+    object.__setattr__(cfg, "confidence", {k: float(v) for k, v in conf.items()})
+
+
+def _check_classes(classes) -> None:
+    if classes is None:
+        return
+    if not isinstance(classes, dict) or not classes:
+        raise ValueError(f"classes must be a non-empty dict {{prompt: label}}, got {classes!r}")
+    for key, value in classes.items():
+        if not isinstance(key, str) or not key.strip() or not isinstance(value, str) or not value.strip():
+            raise ValueError(f"classes maps prompt texts to non-empty labels, got {key!r}: {value!r}")
 
 
 def _positive(cfg, *names):

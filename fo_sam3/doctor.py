@@ -110,8 +110,16 @@ def check_checkpoint() -> Check:
         return Check("checkpoint", "ok", f"{found.path} ({found.source})")
     except CheckpointNotFoundError:
         if has_hub_token():
-            return Check("checkpoint", "warn", "none found locally; a Hugging Face token is set, so "
-                                               "facebook/sam3 downloads on first use if you have access")
+            from huggingface_hub import get_token
+
+            from .model.hub import hub_problem
+
+            problem = hub_problem(get_token())
+            if problem is None:
+                return Check("checkpoint", "warn", "none found locally; facebook/sam3 downloads on first use "
+                                                   "(your Hugging Face token has access)")
+            return Check("checkpoint", "warn", "none found locally; a Hugging Face token is set, but "
+                                               f"facebook/sam3 cannot be downloaded now ({problem})")
         tried = [str(p) for p in zoo_candidates()]
         return Check("checkpoint", "warn", f"none found (${ENV_VAR} unset or missing; none of "
                                            f"{', '.join(tried) or 'the zoo dir'}). " + WEIGHTS_HELP)

@@ -17,7 +17,8 @@ import traceback
 import warnings
 
 from . import commands, tools
-from .common import USAGE_ERROR, base_parser, cli_message, collection_parser, model_parser, run_parser
+from .common import USAGE_ERROR, base_parser, collection_parser, model_parser, run_parser
+from .messages import cli_message
 
 PROG = "fo-sam3"
 

@@ -126,6 +126,9 @@ class ConceptPredictor:
             input_points_mask=None,
         )
         prompt = Prompt(box_embeddings=box_t, box_mask=pad, box_labels=label_t)
+        queries = [items[i].task.queries[q] for i, q in chunk]
+        if any(q.exemplar is not None for q in queries):  # tokens from other images: engine.exemplars
+            return self.ground(backbone_out, find, prompt, queries)
         return self.model.forward_grounding(
             backbone_out=backbone_out, find_input=find, find_target=None, geometric_prompt=prompt
         )
@@ -133,7 +136,11 @@ class ConceptPredictor:
     def _collect(self, out: dict, items, chunk, results) -> None:
         cfg = self.config
         scores = joint_scores(out["pred_logits"], out["presence_logit_dec"])
-        keep = keep_per_query(scores, cfg.concept_confidence, cfg.topk_per_query)
+        threshold = cfg.concept_confidence
+        if isinstance(cfg.confidence, dict):  # one threshold per query (its prompt's)
+            per_query = [cfg.threshold_for(items[i].task.queries[q].label) for i, q in chunk]
+            threshold = torch.tensor(per_query, device=scores.device, dtype=scores.dtype)[:, None]
+        keep = keep_per_query(scores, threshold, cfg.topk_per_query)
         qs, ns = torch.nonzero(keep, as_tuple=True)
         if qs.numel() == 0:
             return
@@ -149,7 +156,9 @@ class ConceptPredictor:
     def _per_image(self, item, found: list[Instance]) -> list[Instance]:
         cfg = self.config
         if cfg.nms_iou is not None and len(found) > 1:
-            labels = [item.task.queries[f.query].label for f in found]
+            labels = [cfg.label_for(item.task.queries[f.query].label) for f in found]
+            if cfg.nms_across_prompts:
+                labels = [""] * len(found)
             ids = {lab: i for i, lab in enumerate(dict.fromkeys(labels))}
             groups = torch.tensor([ids[lab] for lab in labels])
             scores = torch.tensor([f.score for f in found])

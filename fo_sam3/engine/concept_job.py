@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from bson import ObjectId
 
+from ..config import SegmentConfig
 from ..convert.labels import box_and_mask
 from ..prompts.spec import PromptSpec
 from ..write.encode import detection_doc, detections_doc
@@ -13,24 +14,35 @@ from ..write.updates import Update
 from .concept import ConceptPredictor, Instance
 from .data import ImageBatch, LoadedImage
 
+CLEANED_NOTE = "masks smaller than min_area were removed entirely by clean-up and not written"
 
-def instance_docs(item: LoadedImage, found: list[Instance], store: MaskStore, box_source: str) -> list[dict]:
+
+def instance_docs(item: LoadedImage, found: list[Instance], store: MaskStore, box_source: str,
+                  config: SegmentConfig | None = None) -> list[dict]:
     """The ``Detection`` documents of one image's instances, in ``found`` order.
 
-    Masks are cropped on the logits' device, all instances at once, and each
-    is encoded (or written as a PNG) as soon as it reaches the host.
+    Masks are cropped on the logits' device, all instances at once, cleaned
+    (``config.cleanup``), and each is encoded (or written as a PNG) as soon
+    as it reaches the host. Labels follow ``config.classes``. Instances that
+    clean-up removes entirely are left out.
     """
     if not found:
         return []
+    config = config or SegmentConfig()
+    cleanup = config.cleanup
     sid, docs = item.task.sample_id, [None] * len(found)
     logits = torch.stack([f.logits for f in found])
     for k, cropped in store.crops(logits, item.height, item.width):
         inst, _id = found[k], ObjectId()
         query = item.task.queries[inst.query]
-        box, mask = box_and_mask(cropped, inst.box_xyxy, item.width, item.height, box_source)
-        docs[k] = detection_doc(box, label=query.label, _id=_id, confidence=float(inst.score),
+        placed = box_and_mask(cropped, inst.box_xyxy, item.width, item.height, box_source)
+        placed = store.clean(*placed, item.width, item.height, cleanup, tighten=box_source == "mask")
+        if placed is None:
+            continue
+        box, mask = placed
+        docs[k] = detection_doc(box, label=config.label_for(query.label), _id=_id, confidence=float(inst.score),
                                 query=query.name, **store.store(mask, sid, _id))
-    return docs
+    return [d for d in docs if d is not None]
 
 
 class ConceptJob:
@@ -46,5 +58,7 @@ class ConceptJob:
         return self.predictor.predict(batch)
 
     def encode(self, item: LoadedImage, found: list[Instance], store: MaskStore) -> Update:
-        docs = instance_docs(item, found, store, self.predictor.config.box_source)
-        return Update(item.task.sample_id, value=detections_doc(docs), count=len(docs))
+        cfg = self.predictor.config
+        docs = instance_docs(item, found, store, cfg.box_source, cfg)
+        notes = [CLEANED_NOTE] if len(docs) < len(found) else []
+        return Update(item.task.sample_id, value=detections_doc(docs), count=len(docs), notes=notes)

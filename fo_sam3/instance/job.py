@@ -96,6 +96,7 @@ class InstanceJob:
         sources = {} if self.in_place else self._sources.pop(sid, {})
         out: list = [None] * len(found)
         logits = torch.stack([m.logits for m in found]) if found else torch.zeros((0, 1, 1))
+        cleanup = self.config.cleanup
         for k, cropped in store.crops(logits, item.height, item.width):
             m = found[k]
             prompt = item.task.queries[m.prompt]
@@ -103,6 +104,11 @@ class InstanceJob:
             if placed is None:
                 self._count("unplaced")
                 logger.warning("sample %s: no mask for %s (empty mask or box under a pixel)", sid, prompt.source_id)
+                continue
+            placed = store.clean(*placed, item.width, item.height, cleanup,
+                                 tighten=opts.tighten_boxes or prompt.rel_box is None)
+            if placed is None:
+                self._count("cleaned")
                 continue
             box, mask = placed
             label_id = prompt.source_id if self.in_place else ObjectId()
@@ -146,6 +152,7 @@ class InstanceJob:
             "empty_keypoints": "keypoints had no finite point and were skipped",
             "unplaced": "prompts gave no placeable mask (empty mask or box under a pixel)",
             "low_score": "masks scored below confidence (sam_score) and were not written",
+            "cleaned": "masks smaller than min_area were removed entirely by clean-up and not written",
         }
         return [f"{counts[k]} {text}" for k, text in texts.items() if counts[k]]
 
@@ -158,5 +165,8 @@ def make_instance_job(sam3, seg_config: SegmentConfig, prompt_field: str, point_
     ``point_field``) or a ``Keypoints`` field (clicks only).
     """
     opts = InstanceOptions.from_kwargs(**options)
+    refused = seg_config.concept_only()
+    if refused:
+        raise ValueError(f"{', '.join(refused)} only apply to concept mode, not instance mode")
     predictor = InstancePredictor(sam3, seg_config, opts.all_candidates)
     return InstanceJob(predictor, opts, box_field=prompt_field, point_field=point_field)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ..config import SegmentConfig
@@ -18,6 +19,7 @@ from ..engine.concept import autocast, forward_backbone, model_device
 from ..engine.data import ImageBatch, LoadedImage
 from ..model.compat import cpu_forward
 from ..prompts.points import rel_points_to_pixels
+from .mask_input import mask_logits
 
 BOX_CORNER_LABELS = (2, 3)  # SAM's labels for a box's top-left / bottom-right corners
 
@@ -86,7 +88,7 @@ class InstancePredictor:
         prompts = item.task.queries
         groups: dict[tuple, list[int]] = defaultdict(list)
         for k, prompt in enumerate(prompts):  # equal shapes batch without padding tokens
-            groups[prompt.signature].append(k)
+            groups[(*prompt.signature, prompt.mask is not None)].append(k)
         step = self.config.max_queries or MAX_PROMPTS_PER_CALL
         found: list[InstanceMask] = []
         for ks in groups.values():
@@ -94,7 +96,7 @@ class InstancePredictor:
             for s in range(0, len(ks), step):
                 chunk = ks[s : s + step]
                 coords, labels = self._inputs(item, chunk)
-                logits, scores = self._decode(feats, i, coords, labels, multimask)
+                logits, scores = self._decode(feats, i, coords, labels, multimask, self._masks(item, chunk))
                 found += self._select(chunk, logits, scores, multimask)
         found.sort(key=lambda m: (m.prompt, m.candidate))
         return found
@@ -119,10 +121,19 @@ class InstancePredictor:
             labels.append(torch.cat(labs, dim=1))
         return torch.cat(coords), torch.cat(labels)
 
-    def _decode(self, feats, i, coords, labels, multimask) -> tuple[torch.Tensor, torch.Tensor]:
+    def _masks(self, item: LoadedImage, chunk: list[int]) -> torch.Tensor | None:
+        """(B, 1, h, w) mask prompts when the chunk's prompts carry masks (``instance.refine``)."""
+        prompts = [item.task.queries[k] for k in chunk]
+        if prompts[0].mask is None:
+            return None
+        size = tuple(self.tracker.sam_prompt_encoder.mask_input_size)
+        maps = [mask_logits(p.mask, p.mask_box, item.width, item.height, size) for p in prompts]
+        return torch.from_numpy(np.stack(maps)[:, None]).to(self.device)
+
+    def _decode(self, feats, i, coords, labels, multimask, masks=None) -> tuple[torch.Tensor, torch.Tensor]:
         """Prompt encoder + mask decoder for one image (sam3's ``_predict`` minus upsampling)."""
         t = self.tracker
-        sparse, dense = t.sam_prompt_encoder(points=(coords, labels), boxes=None, masks=None)
+        sparse, dense = t.sam_prompt_encoder(points=(coords, labels), boxes=None, masks=masks)
         low, iou, _, _ = t.sam_mask_decoder(
             image_embeddings=feats["image_embed"][i : i + 1],
             image_pe=t.sam_prompt_encoder.get_dense_pe(),

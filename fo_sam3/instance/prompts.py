@@ -28,7 +28,9 @@ class InstancePrompt:
     ``None``); ``clipped`` says whether clipping changed it. ``points`` are
     relative (N, 2) ``(x, y)`` with ``point_labels`` 1 (positive) / 0
     (negative). ``source_id`` is the id of the detection (or first keypoint)
-    that the prompt came from.
+    that the prompt came from. ``mask`` is the detection's current mask
+    (inscribed in ``mask_box``, its unclipped box), given to SAM as a mask
+    prompt (``instance.refine``).
     """
 
     source_id: str
@@ -37,6 +39,8 @@ class InstancePrompt:
     clipped: bool = False
     points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))
     point_labels: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.int64))
+    mask: np.ndarray | None = None
+    mask_box: tuple[float, float, float, float] | None = None
 
     @property
     def rel_boxes(self) -> np.ndarray:

@@ -11,6 +11,7 @@ import torch
 
 from . import arch, tracker_arch
 from .checkpoint import CheckpointError, image_model_state, load_state, resolve_checkpoint
+from .device import resolve_device
 from .compat import (
     cuda_free_construction,
     import_sam3_quietly,
@@ -110,7 +111,7 @@ def assemble(
     if checkpoint is None and variant == "tiny":
         checkpoint = "random"
     resolved = resolve_checkpoint(checkpoint)
-    device = torch.device(device) if device is not None else default_device()
+    device = resolve_device(device) if device is not None else default_device()
     bpe = str(bpe_path) if bpe_path else str(find_vocab())
     fork = torch.random.fork_rng(devices=[]) if seed is not None else contextlib.nullcontext()
     with fork, cuda_free_construction(device):

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from ..errors import FoSam3Error
-from .hub import CKPT_NAME, HUB_REPO, HUB_TIMEOUT_S, from_hub  # noqa: F401 (re-exported)
+from .hub import CKPT_NAME, HUB_REPO, HUB_TIMEOUT_S, cached, from_hub  # noqa: F401 (re-exported)
 
 ENV_VAR = "FO_SAM3_CHECKPOINT"
 RANDOM = "random"
@@ -58,7 +58,7 @@ def resolve_checkpoint(
     ``checkpoint="random"`` means random weights on purpose. The hub is tried
     only with a token (``token``, ``$HF_TOKEN`` or ``hf auth login``) after a
     quick check that it answers (``HUB_TIMEOUT_S``); a copy in the Hugging
-    Face cache is used even offline. The token is never logged. Raises
+    Face cache is used even offline or with ``hub=False``. The token is never logged. Raises
     ``CheckpointNotFoundError`` (what was searched; how to fix it).
     """
     if checkpoint is not None and str(checkpoint) == RANDOM:
@@ -86,16 +86,14 @@ def resolve_checkpoint(
     if candidates:
         root = candidates[0].parent
         tried.append(f"the zoo dir {root} ({', '.join(str(p.relative_to(root)) for p in candidates)})")
+    if cached() is not None:
+        return Resolved(cached(), "hub")
     if hub:
         path, why = from_hub(token)
         if path is not None:
             return Resolved(path, "hub")
         tried.append(f"the Hugging Face hub {HUB_REPO} ({why})")
     raise CheckpointNotFoundError(f"No SAM3 checkpoint found. Searched: {'; '.join(tried)}.\n{FIX}")
-
-
-def _first_line(e: Exception) -> str:
-    return str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
 
 
 def read_state(path, mmap: bool = False) -> dict[str, torch.Tensor]:
@@ -110,10 +108,12 @@ def read_state(path, mmap: bool = False) -> dict[str, torch.Tensor]:
             state = torch.load(path, map_location="cpu", weights_only=True)  # not a zip file: no mmap
     except (OSError, MemoryError):
         raise
-    except Exception as e:  # truncated, not a torch file, pickled code: all the same to a user
+    except Exception as e:  # truncated, not a torch file, pickled code
+        # torch's own text suggests weights_only=False: not repeated
+        what = ("holds pickled code, which weights_only loading refuses to run" if "Unsupported global" in str(e)
+                else f"is corrupt or not a PyTorch checkpoint ({type(e).__name__})")
         raise CorruptCheckpointError(
-            f"checkpoint {path} is corrupt or not a PyTorch checkpoint ({type(e).__name__}: "
-            f"{_first_line(e) or 'unreadable'}); download sam3.pt again or pass another file"
+            f"checkpoint {path} {what}; download sam3.pt again or pass another file"
         ) from e
     if isinstance(state, dict) and isinstance(state.get("model"), dict):
         state = state["model"]

@@ -59,15 +59,22 @@ def hub_problem(token: str, timeout: float = HUB_TIMEOUT_S) -> str | None:
     return result[0] if result else f"no answer from {_endpoint()} in {timeout:g} s"
 
 
-def from_hub(token: str | None) -> tuple[Path | None, str]:
-    """The hub's checkpoint (cached, else downloaded), or ``(None, why not)``."""
+def cached() -> Path | None:
+    """The hub's checkpoint if an earlier download left it in the Hugging Face cache."""
     try:
-        from huggingface_hub import get_token, hf_hub_download, try_to_load_from_cache
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return None
+    path = try_to_load_from_cache(HUB_REPO, CKPT_NAME)
+    return Path(path) if isinstance(path, str) and Path(path).is_file() else None
+
+
+def from_hub(token: str | None) -> tuple[Path | None, str]:
+    """The hub's checkpoint, downloaded, or ``(None, why not)``."""
+    try:
+        from huggingface_hub import get_token, hf_hub_download
     except ImportError:
         return None, "huggingface_hub not installed"
-    cached = try_to_load_from_cache(HUB_REPO, CKPT_NAME)
-    if isinstance(cached, str) and Path(cached).is_file():
-        return Path(cached), ""
     if _offline():
         return None, "HF_HUB_OFFLINE is set"
     token = token or get_token()

@@ -20,6 +20,8 @@ class PromptSpec:
     Exactly one of ``text`` (fixed list), ``text_field`` and ``box_field`` is
     the main source; ``text`` may be combined with ``box_field`` only when
     ``text_and_boxes=True`` (then each box label is also sent as text).
+    ``exemplar_queries`` (from ``engine.exemplars``: boxes of other images)
+    are asked of every sample, alone or with any of the above.
     A string ``text`` is one query (``"red, car"`` too); commas split only in
     the CLI and forms. Text beyond SAM3's context is warned about once per
     spec (one spec per run). ``counts`` tallies skipped boxes (``degenerate_boxes``).
@@ -30,6 +32,7 @@ class PromptSpec:
     box_field: str | None = None
     text_hint: bool = True
     text_and_boxes: bool = False
+    exemplar_queries: tuple[Query, ...] = ()
     counts: Counter = field(default_factory=Counter, init=False, repr=False, compare=False)
     _checked: set = field(default_factory=set, init=False, repr=False, compare=False)
 
@@ -39,8 +42,8 @@ class PromptSpec:
         elif self.text is not None:
             object.__setattr__(self, "text", tuple(self.text))
         sources = [s for s in (self.text, self.text_field, self.box_field) if s is not None]
-        if not sources:
-            raise PromptError("give text=[...], text_field=... or box_field=...")
+        if not sources and not self.exemplar_queries:
+            raise PromptError("give text=[...], text_field=..., box_field=... or exemplars=...")
         if self.text is not None and self.text_field is not None:
             raise PromptError("give either text or text_field, not both")
         if self.text is not None:
@@ -64,6 +67,7 @@ class PromptSpec:
         out: list[Query] = []
         if self.box_field:
             out += box_queries(sample[self.box_field], self.box_field, self.text_hint, where, self.counts)
+        out += self.exemplar_queries
         texts: list[str] = []
         if self.text is not None:
             texts = list(self.text)

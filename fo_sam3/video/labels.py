@@ -11,6 +11,7 @@ import torch
 from bson import ObjectId
 
 from ..convert.boxes import rel_box_for_pixels
+from ..convert.cleanup import Cleanup
 from ..convert.masks import CroppedMask, mask_to_xyxy
 from ..write.encode import detection_doc
 from ..write.masks import MaskStore
@@ -37,19 +38,23 @@ def _crops(objects: list[FrameObject], width: int, height: int, store: MaskStore
 
 
 def frame_docs(objects: list[FrameObject], width: int, height: int, labels: list[str],
-               store: MaskStore, sample_id: str = "") -> dict[int, dict]:
+               store: MaskStore, sample_id: str = "", cleanup: Cleanup | None = None) -> dict[int, dict]:
     """``{obj_id: Detection document}`` for one frame's objects with a non-empty mask.
 
     The box is the mask's tight box in relative ``[x, y, w, h]`` (exact under
-    FiftyOne's floor rule); the mask is cropped to it; ``confidence`` is the
-    track score and ``index`` the track id.
+    FiftyOne's floor rule), after ``cleanup`` (see ``MaskStore.clean``); the
+    mask is cropped to it; ``confidence`` is the track score and ``index``
+    the track id.
     """
     out = {}
     for k, cropped in _crops(objects, width, height, store):
         if cropped.mask.size == 0:
             continue
-        obj, _id = objects[k], ObjectId()
-        box = rel_box_for_pixels(cropped.xyxy, width, height)
+        placed = rel_box_for_pixels(cropped.xyxy, width, height), cropped.mask
+        placed = store.clean(*placed, width, height, cleanup, tighten=True)
+        if placed is None:
+            continue
+        (box, mask), obj, _id = placed, objects[k], ObjectId()
         out[obj.obj_id] = detection_doc(box, label=labels[k], _id=_id, confidence=float(obj.score),
-                                        index=int(obj.obj_id), **store.store(cropped.mask, sample_id, _id))
+                                        index=int(obj.obj_id), **store.store(mask, sample_id, _id))
     return out

@@ -6,6 +6,7 @@ from typing import Iterator
 
 import torch
 
+from ..convert.cleanup import Cleanup, clean_placed
 from ..convert.labels import prob_to_logit
 from ..convert.masks import CroppedMask, crop_masks
 from .encode import mask_bytes, mask_file, write_png
@@ -27,6 +28,26 @@ class MaskStore:
     def crops(self, logits: torch.Tensor, height: int, width: int) -> Iterator[tuple[int, CroppedMask]]:
         """``(k, CroppedMask)`` for each (K, h, w) logit map, on the logits' device (see ``crop_masks``)."""
         return crop_masks(logits, height, width, self.threshold)
+
+    def clean(self, box, mask, width: int, height: int, cleanup: Cleanup | None,
+              tighten: bool) -> tuple[list[float], "np.ndarray"] | None:
+        """A placed label's ``(box, mask)`` after mask clean-up (every mode calls this before ``store``).
+
+        Args:
+            box: relative ``[x, y, w, h]``; its pixel box is ``mask``'s shape.
+            mask: the boolean mask cropped to ``box``.
+            width / height: the image size.
+            cleanup: the run's ``Cleanup`` (``SegmentConfig.cleanup``); ``None``: none.
+            tighten: re-tighten the box to the cleaned mask (``box_source="mask"``,
+                ``tighten_boxes``, video); else the box is kept.
+
+        Returns:
+            ``(box, mask)``, or ``None`` when clean-up removed the whole mask
+            (the label is then not written).
+        """
+        if cleanup is None:
+            return box, mask
+        return clean_placed(box, mask, width, height, cleanup, tighten)
 
     def store(self, mask, sample_id: str, label_id) -> dict:
         """The label attributes that hold ``mask``: ``{"mask": ...}`` or ``{"mask_path": ...}``."""

@@ -95,7 +95,7 @@ def test_no_checkpoint_fails_fast_in_cli_words(cli, dataset, tmp_path, monkeypat
 
 
 def test_library_words_become_cli_words():
-    from fo_sam3.cli.common import cli_message
+    from fo_sam3.cli.messages import cli_message
 
     assert cli_message("pass overwrite=True to replace it or skip_existing=True to label") == \
         "pass --overwrite to replace it or --skip-existing to label"

@@ -40,6 +40,30 @@ def test_doctor_without_checkpoint_says_none_found(cli, monkeypatch, tmp_path):
     assert line.split()[0] == "ok" and str(fake) in line
 
 
+def test_doctor_checks_the_hub_quickly_when_a_token_is_set(monkeypatch, tmp_path):
+    import socket
+    import time
+
+    import fiftyone as fo
+    from huggingface_hub import constants
+
+    from fo_sam3.doctor import check_checkpoint
+
+    server = socket.socket()  # accepts connections, never answers
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    monkeypatch.delenv("FO_SAM3_CHECKPOINT", raising=False)
+    monkeypatch.setattr(fo.config, "model_zoo_dir", str(tmp_path))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setenv("HF_TOKEN", "hf_not_a_real_token")
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.getsockname()[1]}")
+    start = time.monotonic()
+    check = check_checkpoint()
+    server.close()
+    assert time.monotonic() - start < 3
+    assert check.status == "warn" and "cannot be downloaded now (no answer from" in check.detail
+
+
 def test_demo_model_choice(monkeypatch, tmp_path):
     import fiftyone as fo
 

@@ -140,3 +140,28 @@ def test_a_good_checkpoint_loads(tmp_path):
     path = tmp_path / "sam3.pt"
     torch.save({"model": {"detector.w": torch.ones(2)}}, path)
     assert list(load_state(path)) == ["detector.w"]
+
+
+def test_an_earlier_hub_download_is_used_offline(nothing_local, tmp_path, monkeypatch):
+    repo = tmp_path / "hf-cache" / "models--facebook--sam3"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("abc123")
+    snapshot = repo / "snapshots" / "abc123"
+    snapshot.mkdir(parents=True)
+    (snapshot / "sam3.pt").write_bytes(b"x")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    got = resolve_checkpoint(None)
+    assert (got.source, got.path) == ("hub", snapshot / "sam3.pt")
+
+
+def test_pickled_code_is_refused_without_suggesting_weights_only_false(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"model": {"detector.x": _Evil()}}, path)
+    with pytest.raises(CorruptCheckpointError, match="pickled code") as err:
+        load_state(path)
+    assert "weights_only=False" not in str(err.value) and "\n" not in str(err.value)
+
+
+class _Evil:
+    def __reduce__(self):
+        return (print, ("pwned",))

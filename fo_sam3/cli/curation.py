@@ -1,0 +1,100 @@
+"""``evaluate`` and ``export``: shells over ``fo_sam3.curation``.
+
+Exit codes: 0 ok; 2 usage error (unknown dataset or field, a field without
+masks, bad option).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+
+
+def add_evaluate(sub, parents):
+    p = sub.add_parser(
+        "evaluate", parents=parents, help="COCO-style mask AP, precision and recall per class, as a table",
+        description="Evaluate one or more prediction fields against a ground-truth field with FiftyOne's "
+        "evaluate_detections (use_masks=True, COCO mAP). Prints one table per prediction field: "
+        "class, AP (IoU 0.50:0.95), precision, recall, support; then mAP. Give two SAM3 fields to "
+        "--pred-field to compare runs, or a SAM3 field as --gt-field to measure agreement.",
+    )
+    p.add_argument("--pred-field", nargs="+", required=True, metavar="FIELD",
+                   help="Detections field(s) to evaluate (several: one table each)")
+    p.add_argument("--gt-field", required=True, metavar="FIELD", help="ground-truth Detections field")
+    p.add_argument("--boxes", action="store_true", help="match on box IoU instead of mask IoU")
+    p.add_argument("--iou", type=float, default=0.5, help="IoU for precision and recall (default 0.5)")
+    p.add_argument("--eval-key", help="store the evaluation on the dataset under this key")
+    p.add_argument("--plot", metavar="PNG", help="save the precision-recall curves to this PNG file")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.set_defaults(handler=run_evaluate)
+
+
+def run_evaluate(args) -> int:
+    """Print the evaluation table (or JSON); 0, or a usage error (2) through ``FoSam3Error``."""
+    from ..curation import evaluate
+    from .common import load_samples
+
+    samples = load_samples(args)
+    with _quiet(args.json):
+        report = evaluate(samples, args.pred_field, args.gt_field, use_masks=not args.boxes, iou=args.iou,
+                          eval_key=args.eval_key, plot=args.plot, progress=False if args.json else None)
+    if args.json:
+        data = report.as_dict()
+        data["plot"] = args.plot
+        print(json.dumps(data, indent=2), flush=True)
+    else:
+        print(report.table(), flush=True)
+        if args.plot:
+            print(f"PR curves: {args.plot}", flush=True)
+    return 0
+
+
+def add_export(sub, parents):
+    from ..curation import FORMATS
+
+    p = sub.add_parser(
+        "export", parents=parents, help="export a Detections field with its masks (COCO, YOLO-seg, CVAT)",
+        description="Export with FiftyOne's exporters, masks included: coco (polygons, or exact RLE with "
+        "--rle), yolo-seg (YOLOv5 polygons), cvat (CVAT image XML polygons).",
+    )
+    p.add_argument("--field", required=True, help="the Detections field to export")
+    p.add_argument("--format", choices=FORMATS, default="coco", help="default coco")
+    p.add_argument("--export-dir", required=True, metavar="DIR", help="output directory")
+    p.add_argument("--rle", action="store_true", help="coco: masks as COCO RLE (exact) instead of polygons")
+    p.add_argument("--tolerance", type=float, help="polygon tolerance in pixels (default: exact for coco, 2 else)")
+    p.add_argument("--no-media", action="store_true", help="write labels only, do not copy the images")
+    p.add_argument("--overwrite", action="store_true", help="delete DIR first")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(handler=run_export)
+
+
+def run_export(args) -> int:
+    """Export and print one summary line (or JSON); 0, or a usage error (2) through ``FoSam3Error``."""
+    from ..curation import export
+    from .common import load_samples
+
+    samples = load_samples(args)
+    with _quiet(args.json):
+        out = export(samples, args.field, args.export_dir, format=args.format, rle=args.rle,
+                     tolerance=args.tolerance, export_media=not args.no_media, overwrite=args.overwrite,
+                     progress=False if args.json else None)
+    if args.json:
+        print(json.dumps(out, indent=2), flush=True)
+    else:
+        print(f"exported {out['labels']} labels ({out['masks']} masks) of {out['samples']} samples "
+              f"as {out['format']} to {out['export_dir']}", flush=True)
+    return 0
+
+
+@contextlib.contextmanager
+def _quiet(on: bool):
+    """Silence FiftyOne's info lines (they would interleave with JSON on stdout)."""
+    logger = logging.getLogger("fiftyone")
+    old = logger.level
+    if on:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(old)
