@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     labeling = [base, collection_parser(), model_parser()]
     commands.add_label(sub, labeling + [run_parser()])
     commands.add_instances(sub, labeling + [run_parser()])
+    commands.add_refine(sub, labeling + [run_parser()])
     commands.add_track(sub, labeling + [run_parser(batching=False)])
     tools.add_demo(sub, [base])
     tools.add_doctor(sub, [base])

@@ -1,9 +1,9 @@
 """FiftyOne App operators of the ``@fo-sam3/sam3`` plugin (thin shells over the library)."""
 
-from .image_ops import SegmentBoxes, SegmentPoints, SegmentText
+from .image_ops import RefineMasks, SegmentBoxes, SegmentPoints, SegmentText
 from .video_op import TrackVideo
 
-OPERATORS = (SegmentText, SegmentBoxes, SegmentPoints, TrackVideo)
+OPERATORS = (SegmentText, SegmentBoxes, SegmentPoints, RefineMasks, TrackVideo)
 
 
 def register(plugin) -> None:
@@ -12,4 +12,4 @@ def register(plugin) -> None:
         plugin.register(operator)
 
 
-__all__ = ["OPERATORS", "register", "SegmentText", "SegmentBoxes", "SegmentPoints", "TrackVideo"]
+__all__ = ["OPERATORS", "register", "SegmentText", "SegmentBoxes", "SegmentPoints", "RefineMasks", "TrackVideo"]

@@ -73,7 +73,8 @@ def add_output_inputs(inputs, ctx, prompt_fields=(), frames=False, masks=True, b
             prompt_fields=prompt_fields, frames=frames,
         ))
     inputs.float("confidence", min=0.0, max=1.0, default=DEFAULT_CONFIDENCE, label="Threshold",
-                 description="Keep objects whose score is at least this (0 to 1)")
+                 description="Keep objects scoring at least this (0 to 1): the concept score, or in "
+                 "instance mode SAM's predicted IoU (sam_score)")
     if batch:
         inputs.int("batch_size", min=1, default=DEFAULT_BATCH_SIZE, label="Batch size",
                    description="Images per forward pass")

@@ -75,11 +75,28 @@ class SegmentBoxes(Sam3Operator):
                          description="Find every object like each label's boxes")
         radio.add_choice("instance", label="Instance", description="One mask per box")
         inputs.enum("mode", list(MODES), default="concept", label="Mode", view=radio)
+        if (ctx.params.get("mode") or "concept") == "concept":
+            inputs.bool("selected_as_exemplars", default=False, label="Exemplars from the selected samples",
+                        description="Use the boxes of the selected samples as exemplars for the whole view "
+                                    "(new; quality with the real weights is yet to be measured)")
+            if ctx.params.get("selected_as_exemplars"):
+                inputs.list("exemplar_ids", types.String(), default=list(ctx.selected or []),
+                            view=types.HiddenView())  # survives delegation
+                inputs.str("exemplar_label", label="Label",
+                           description="One label for all exemplar boxes (default: one query per box label)")
         return [field]
 
     def run(self, ctx, view, run_params, progress):
         mode = ctx.params.get("mode") or "concept"
-        return segment(view, run_params.label_field, box_field=str_param(ctx.params, "box_field"),
+        box_field = str_param(ctx.params, "box_field")
+        if mode == "concept" and ctx.params.get("selected_as_exemplars"):
+            ids = ctx.params.get("exemplar_ids") or list(ctx.selected or [])
+            if not ids:
+                raise ValueError("select the samples whose boxes are the exemplars")
+            return segment(view, run_params.label_field, exemplars=ctx.dataset.select(ids),
+                           exemplar_field=box_field, label=str_param(ctx.params, "exemplar_label"),
+                           progress=progress, **run_params.segment_kwargs())
+        return segment(view, run_params.label_field, box_field=box_field,
                        mode=mode, progress=progress, **run_params.segment_kwargs())
 
 
@@ -101,6 +118,35 @@ class SegmentPoints(Sam3Operator):
     def run(self, ctx, view, run_params, progress):
         return segment(view, run_params.label_field, point_field=str_param(ctx.params, "point_field"),
                        mode="instance", progress=progress, **run_params.segment_kwargs())
+
+
+class RefineMasks(Sam3Operator):
+    """Re-segments each detection that has linked clicks, in place (``fo_sam3.refine``)."""
+
+    NAME = "refine_masks"
+    LABEL = "SAM3: refine masks with clicks"
+    DESCRIPTION = "Fix masks with more clicks: each detection with linked Keypoints (same index) is re-segmented"
+    ACTION = "Refine"
+
+    def resolve_input(self, ctx):  # in place: no output-field form
+        inputs = types.Object()
+        inputs.view_target(ctx, action_description=self.ACTION)
+        forms.add_field_picker(inputs, ctx, "label_field", "Masks to refine",
+                               "A Detections field; each detection with linked clicks is refined in place", BOX_TYPES)
+        forms.add_field_picker(inputs, ctx, "point_field", "Clicks",
+                               "Keypoints with sam_labels (1 positive, 0 negative), linked by index", POINT_TYPES)
+        forms.add_mask_storage(inputs, ctx)
+        forms.add_model_inputs(inputs, ctx)
+        return types.Property(inputs, view=types.View(label=self.LABEL))
+
+    def run(self, ctx, view, run_params, progress):
+        from .. import refine
+
+        kw = run_params.segment_kwargs()
+        for k in ("overwrite", "skip_existing"):
+            kw.pop(k)
+        kw["confidence"] = None  # no threshold form here: keep every refined mask
+        return refine(view, run_params.label_field, str_param(ctx.params, "point_field"), progress=progress, **kw)
 
 
 def _source(params) -> str:

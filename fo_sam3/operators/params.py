@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..config import DEFAULT_CONFIDENCE, SegmentConfig
+
 VARIANTS = ("full", "tiny")
 STORAGE = ("document", "files")
-DEFAULT_CONFIDENCE = 0.5
-DEFAULT_BATCH_SIZE = 4
+DEFAULT_BATCH_SIZE = SegmentConfig.batch_size
 
 
 def path_param(value) -> str | None:
@@ -25,10 +26,12 @@ def path_param(value) -> str | None:
 
 
 def text_param(value) -> list[str] | None:
-    """Text prompts from a list or a comma-separated string."""
+    """Text prompts from a list (never split) or a comma-separated form string."""
     if value is None:
         return None
-    items = value.split(",") if isinstance(value, str) else list(value)
+    from ..prompts.text import split_prompt_text
+
+    items = split_prompt_text(value) if isinstance(value, str) else list(value)
     items = [t.strip() for t in items if isinstance(t, str) and t.strip()]
     return items or None
 
@@ -52,7 +55,7 @@ class RunParams:
     label_field: str
     variant: str = "full"
     checkpoint: str | None = None
-    confidence: float = DEFAULT_CONFIDENCE
+    confidence: float | None = DEFAULT_CONFIDENCE
     batch_size: int = DEFAULT_BATCH_SIZE
     output_dir: str | None = None
     overwrite: bool = False
@@ -62,7 +65,7 @@ class RunParams:
     def __post_init__(self):
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
-        if not 0.0 <= self.confidence <= 1.0:
+        if self.confidence is not None and not 0.0 <= self.confidence <= 1.0:
             raise ValueError(f"confidence must be in [0, 1], got {self.confidence}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")

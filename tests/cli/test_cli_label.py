@@ -87,7 +87,7 @@ def test_unreadable_image_fails_that_sample_with_exit_code_1(cli, dataset, tmp_p
 
 def test_usage_errors_exit_2_with_one_line(cli, dataset):
     cases = [
-        (("label", dataset.name, *TINY), "give --text, --text-field or --box-field"),
+        (("label", dataset.name, *TINY), "give --text, --text-field, --box-field or --exemplars-view"),
         (("label", "no-such-dataset-xyz", "--text", "cat"), "dataset 'no-such-dataset-xyz' does not exist"),
         (("label", dataset.name, "--box-field", "missing", *TINY), "field 'missing' does not exist"),
         (("label", dataset.name, "--text", "cat", "--confidence", "2", *TINY), "confidence must be in [0, 1]"),
@@ -117,3 +117,20 @@ def test_random_weights_note_in_text_and_json(cli, dataset):
     assert len(notes) == 1 and "meaningless" in notes[0] and "--confidence 0" in notes[0]
     r = cli("label", dataset.name, "--text", "cat", "--limit", "1", "--field", "other", *ANY2, *TINY)
     assert r.rc == 0 and "note: random weights" in r.out and "--confidence 0" not in r.out
+
+
+def test_exemplars_view_and_everything_mode(cli, dataset):
+    import fiftyone as fo
+
+    ref = dataset.first()
+    ref["examples"] = fo.Detections(detections=[fo.Detection(label="cat", bounding_box=[0.2, 0.2, 0.4, 0.4])])
+    ref.save()
+    dataset.save_view("refs", dataset.select(ref.id))
+    r = cli("label", dataset.name, "--exemplars-view", "refs", "--exemplar-field", "examples", "--field", "like",
+            "--confidence", "0", "--limit", "2", *TINY)
+    assert r.rc == 0, r.err
+    assert dataset.count("like.detections") > 0 and set(dataset.distinct("like.detections.label")) == {"cat"}
+    r = cli("label", dataset.name, "--exemplars-view", "nope", "--exemplar-field", "examples", *TINY)
+    assert r.rc == 2 and "no saved view 'nope'" in r.err
+    r = cli("label", dataset.name, "--mode", "everything", "--text", "cat", *TINY)
+    assert r.rc == 2 and "takes no prompts" in r.err

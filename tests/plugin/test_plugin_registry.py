@@ -6,7 +6,7 @@ import sys
 
 from plugin_helpers import PLUGIN, REPO
 
-NAMES = {"segment_text", "segment_boxes", "segment_points", "track_video"}
+NAMES = {"segment_text", "segment_boxes", "segment_points", "refine_masks", "track_video"}
 
 
 def test_operators_are_registered_without_errors(plugins_dir):

@@ -78,3 +78,19 @@ def test_segment_points_gives_masks(run_op, dataset):
     assert result.result["done"] == FEW
     for value in view.values("sam"):
         assert len(value.detections) == 1 and value.detections[0].mask is not None
+
+
+def test_refine_masks_operator_refines_in_place(run_op, dataset):
+    import fiftyone as fo
+
+    sample = dataset.first()
+    sample["gt"] = fo.Detections(detections=[fo.Detection(label="a", bounding_box=[0.2, 0.2, 0.5, 0.5], index=1),
+                                             fo.Detection(label="b", bounding_box=[0.6, 0.6, 0.3, 0.3])])
+    sample["fixes"] = fo.Keypoints(keypoints=[fo.Keypoint(points=[[0.4, 0.4]], sam_labels=[1], index=1)])
+    sample.save()
+    result = run_op("refine_masks", dataset, view=dataset.limit(1), label_field="gt", point_field="fixes",
+                    variant="tiny", checkpoint="random")
+    assert result.result["done"] == 1
+    dets = dataset.first().gt.detections
+    assert dets[0].refined is True and dets[0].mask is not None
+    assert dets[1].mask is None and not dets[1].has_field("refined")  # no clicks: untouched
