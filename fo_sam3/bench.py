@@ -64,7 +64,7 @@ def _measure(device, out: dict, n: int):
 
 
 def _autocast(device):
-    from fo_sam3.engine.concept import autocast
+    from fo_sam3.engine.runtime import autocast
 
     return autocast(device)
 

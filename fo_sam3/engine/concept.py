@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +9,7 @@ import torch
 
 from ..config import SegmentConfig
 from ..model.compat import cpu_forward
+from .runtime import autocast, forward_backbone, model_device
 from .data import ImageBatch
 from .postprocess import classwise_nms, joint_scores, keep_per_query
 from .text_cache import TextCache
@@ -27,30 +27,6 @@ class Instance:
     score: float
     box_xyxy: np.ndarray
     logits: torch.Tensor
-
-
-def autocast(device: torch.device):
-    """bf16 autocast on CUDA; full fp32 elsewhere."""
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-def normalize(pixels: torch.Tensor) -> torch.Tensor:
-    """uint8 (B, 3, R, R) to SAM3's input: [0, 1] then mean/std 0.5."""
-    return (pixels.float() / 255.0 - 0.5) / 0.5
-
-
-def model_device(model) -> torch.device:
-    return next(model.parameters()).device
-
-
-@torch.inference_mode()
-def forward_backbone(model, pixels: torch.Tensor) -> dict:
-    """sam3 backbone features for uint8 (B, 3, R, R) pixels (once per image)."""
-    device = model_device(model)
-    with cpu_forward(device), autocast(device):
-        return model.backbone.forward_image(normalize(pixels.to(device, non_blocking=True)))
 
 
 def _box_to_xyxy(cxcywh: torch.Tensor, width: int, height: int) -> np.ndarray:

@@ -22,7 +22,8 @@ from ..errors import PromptError
 from ..model.compat import cpu_forward
 from ..prompts.boxes import box_queries
 from ..prompts.types import VISUAL, ImageTask, Query
-from .concept import ConceptPredictor, autocast, forward_backbone, model_device
+from .concept import ConceptPredictor
+from .runtime import autocast, forward_backbone, model_device
 from .data import prepare
 
 logger = logging.getLogger(__name__)

@@ -44,6 +44,3 @@ class TextCache:
             "language_mask": torch.stack(masks, dim=0),
             "language_embeds": torch.stack(embeds, dim=1),
         }
-
-    def clear(self) -> None:
-        self._cache.clear()

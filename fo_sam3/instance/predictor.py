@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..config import SegmentConfig
-from ..engine.concept import autocast, forward_backbone, model_device
+from ..engine.runtime import autocast, forward_backbone, model_device
 from ..engine.data import ImageBatch, LoadedImage
 from ..model.compat import cpu_forward
 from ..prompts.points import rel_points_to_pixels

@@ -126,7 +126,6 @@ def assemble(
     move_tensor_caches(model, device)
     model.fo_sam3_variant = variant
     model.fo_sam3_checkpoint = resolved
-    model.fo_sam3_arch = cfg
     return model
 
 
@@ -210,7 +209,3 @@ def build_sam3(
         make_graph=lambda cfg, bpe: _build_graph(cfg, bpe, instance_interactive),
         map_state=lambda state: image_state(state, instance_interactive),
     )
-
-
-def parameter_count(model: torch.nn.Module) -> int:
-    return sum(math.prod(p.shape) for p in model.parameters())

@@ -41,8 +41,3 @@ def get_model(
                 instance_interactive=instance_interactive,
             )
         return _models[key]
-
-
-def clear_models() -> None:
-    with _lock:
-        _models.clear()

@@ -40,13 +40,6 @@ import torch
 from ..model.compat import _needs_patch, _patched, cpu_forward
 
 
-def autocast(device: torch.device):
-    """The bfloat16 autocast sam3's video model runs under on CUDA (none on CPU)."""
-    if torch.device(device).type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
 def _stay(original):
     def cuda(self, *args, **kwargs):
         return self  # no CUDA device: keep the tensor where it is

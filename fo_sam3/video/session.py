@@ -8,6 +8,7 @@ from typing import Iterator, Sequence
 import torch
 from tqdm.auto import tqdm
 
+from ..engine.runtime import autocast, model_device
 from ..write.masks import ArrayMaskStore, MaskStore, doc_to_detection
 from . import compat
 from .builder import check_video_model
@@ -20,10 +21,6 @@ from .labels import frame_docs
 from .prompts import ObjectPrompt
 
 
-def model_device(model) -> torch.device:
-    return next(model.parameters()).device
-
-
 @contextlib.contextmanager
 def running(model, cfg: TrackConfig) -> Iterator[None]:
     """Everything sam3's video model needs around a run (all scoped)."""
@@ -32,7 +29,7 @@ def running(model, cfg: TrackConfig) -> Iterator[None]:
         stack.enter_context(torch.inference_mode())
         stack.enter_context(compat.cpu_video(device))
         stack.enter_context(compat.sam3_fixes())
-        stack.enter_context(compat.autocast(device))
+        stack.enter_context(autocast(device))
         stack.enter_context(compat.state_offload(model.tracker, cfg.offload_state_to_cpu, device))
         stack.enter_context(compat.quiet_sam3_progress())
         if cfg.text is not None:
