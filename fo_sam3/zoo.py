@@ -178,7 +178,9 @@ def _clean(kwargs: dict, split_text: bool) -> dict:
     comma-separated (the video model tracks one text concept)."""
     out = {k: v for k, v in kwargs.items() if v not in (None, "")}
     if split_text and isinstance(out.get("text"), str):
-        out["text"] = [t.strip() for t in out["text"].split(",") if t.strip()]
+        from .prompts.text import split_prompt_text
+
+        out["text"] = split_prompt_text(out["text"])
     return out
 
 

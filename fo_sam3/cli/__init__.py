@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     tools.add_demo(sub, [base])
     tools.add_doctor(sub, [base])
     tools.add_bench(sub, [base])
+    from . import scale  # worker, shards
+
+    scale.add_worker(sub, [base])
+    scale.add_shards(sub, [base])
     return parser
 
 

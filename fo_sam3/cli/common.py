@@ -62,6 +62,9 @@ def run_parser(batching: bool = True) -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true", help="print the summary as JSON")
     g.add_argument("--delegate", action="store_true",
                    help="queue a delegated operation instead of running now")
+    from .scale import add_shards_flag  # --shards N (implies --delegate)
+
+    add_shards_flag(g)
     g.add_argument("--app", action="store_true", help="open the FiftyOne App on the result")
     return p
 

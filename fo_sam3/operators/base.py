@@ -3,42 +3,61 @@
 Subclasses define their prompt inputs (``prompt_inputs``) and the library
 call (``run``); this class adds the view target, model and output settings,
 chooses immediate vs delegated execution, reports progress and reloads the App.
+
+Progress: a delegated run reports through ``ctx.set_progress`` (the runs
+list shows it). An immediate run started from the App streams: ``execute``
+returns a generator that runs the library call in a thread and yields the
+App's ``set_progress`` messages, then the summary. An immediate run started
+from Python (``execute_operator``) returns the summary dict directly.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import queue
+import threading
+import traceback
 
 import fiftyone.core.utils as fou
 import fiftyone.operators as foo
 import fiftyone.operators.types as types
+from fiftyone.operators.message import GeneratedMessage, MessageType
 
 from . import forms
-from .params import RunParams
+from .params import RunParams, str_param
 
 DELEGATE_ABOVE = 8  # targets with more samples default to delegated execution
 PROGRESS_EVERY_S = 2.0
+STREAM_EVERY_S = 0.5  # how often an App run's progress bar may move
 HUB_TOKEN_SECRET = "HF_TOKEN"  # a FiftyOne plugin secret (fiftyone.yml)
 
 
 class DelegatedProgress:
     """A FiftyOne progress callback that forwards to ``ctx.set_progress``."""
 
-    def __init__(self, ctx, label: str):
+    def __init__(self, ctx, label: str, unit: str = "samples"):
         self.ctx = ctx
         self.label = label
+        self.unit = unit
 
     def __call__(self, pb) -> None:
         total = pb.total if pb.has_total else "?"
-        label = f"{self.label}: {pb.iteration}/{total} samples"
+        label = f"{self.label}: {pb.iteration}/{total} {self.unit}"
         self.ctx.set_progress(progress=pb.progress, label=label)
 
 
-def progress_for(ctx, label: str):
+def progress_for(ctx, label: str, unit: str = "samples"):
     """``segment(progress=...)``: ``ctx.set_progress`` when delegated, else the default bar."""
     if ctx.delegated:
-        return fou.report_progress(DelegatedProgress(ctx, label), dt=PROGRESS_EVERY_S)
+        return fou.report_progress(DelegatedProgress(ctx, label, unit), dt=PROGRESS_EVERY_S)
     return None
+
+
+def from_app(ctx) -> bool:
+    """Whether the request came over HTTP from the App (which names the operator in
+    the request body); ``execute_operator`` in Python passes the URI separately."""
+    return bool(ctx.request_params.get("operator_uri"))
 
 
 def with_hub_checkpoint(run_params: RunParams, ctx) -> RunParams:
@@ -54,6 +73,29 @@ def with_hub_checkpoint(run_params: RunParams, ctx) -> RunParams:
     return dataclasses.replace(run_params, checkpoint=str(path))
 
 
+class _Json:
+    """A ``GeneratedMessage`` body: any JSON-able value."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def to_json(self):
+        return self.value
+
+
+class _ErrorLine(GeneratedMessage):
+    """A streamed line that the App reads as the run's error (``error``/``error_message`` keys)."""
+
+    def __init__(self, message: str, trace: str):
+        super().__init__(MessageType.ERROR)
+        self.message = message
+        self.trace = trace
+
+    def to_json_line(self) -> str:
+        return json.dumps({"type": "error", "cls": "Error", "body": None,
+                           "error": self.trace, "error_message": self.message}) + "\n"
+
+
 class Sam3Operator(foo.Operator):
     """Base operator: subclasses set the class attributes and implement
     ``prompt_inputs`` and ``run``."""
@@ -62,9 +104,12 @@ class Sam3Operator(foo.Operator):
     LABEL = ""
     DESCRIPTION = ""
     ACTION = "Segment"  # the view target's verb
+    UNIT = ("sample", "samples")  # what the target holds
+    DONE = "labeled"  # the progress text's verb: "2/3 samples labeled"
     FRAMES = False  # output is a frame field
     MASK_FILES = True  # offers mask storage as files
     BATCHED = True  # offers a batch size
+    BUTTON = None  # (label, icon): a button in the samples grid's actions
     SUMMARY = (("done", "Samples labeled"), ("skipped", "Skipped"),
                ("failed", "Failed"), ("detections", "Masks written"))  # shown after a run
 
@@ -75,17 +120,35 @@ class Sam3Operator(foo.Operator):
             label=self.LABEL,
             description=self.DESCRIPTION,
             dynamic=True,
+            execute_as_generator=True,  # the App streams progress (see ``execute``)
             allow_immediate_execution=True,
             allow_delegated_execution=True,
             default_choice_to_delegated=True,
         )
+
+    def resolve_placement(self, ctx):
+        """A button in the samples grid's actions that opens this form."""
+        if self.BUTTON is None or ctx.dataset is None:
+            return None
+        if self.FRAMES != (ctx.dataset.media_type == "video"):
+            return None  # video operators on video datasets, image ones on the others
+        label, icon = self.BUTTON
+        return types.Placement(
+            types.Places.SAMPLES_GRID_ACTIONS,
+            types.Button(label=label, icon=icon, prompt=True),
+        )
+
+    def resolve_run_name(self, ctx):
+        """The name of a delegated run in the runs list: the label and the output field."""
+        field = str_param(ctx.params, "label_field")
+        return f"{self.LABEL} → {field}" if field else self.LABEL
 
     def resolve_execution_options(self, ctx):
         """Both modes; delegated by default unless the target is a few samples."""
         from fiftyone.operators.executor import ExecutionOptions
 
         try:
-            small = len(ctx.target_view()) <= DELEGATE_ABOVE
+            small = len(forms.target_of(ctx)[0]) <= DELEGATE_ABOVE
         except Exception:  # no dataset yet
             small = False
         return ExecutionOptions(
@@ -97,13 +160,17 @@ class Sam3Operator(foo.Operator):
     def resolve_input(self, ctx):
         inputs = types.Object()
         inputs.view_target(ctx, action_description=self.ACTION)
+        forms.add_target_notice(inputs, ctx, self.UNIT, self.DONE)
+        forms.add_trial_warning(inputs, ctx)
         prompt_fields = self.prompt_inputs(ctx, inputs)
-        forms.add_output_inputs(
-            inputs, ctx, prompt_fields=prompt_fields, frames=self.FRAMES,
-            masks=self.MASK_FILES, batch=self.BATCHED,
-        )
+        forms.add_output_field(inputs, ctx, prompt_fields=prompt_fields, frames=self.FRAMES)
         forms.add_model_inputs(inputs, ctx)
-        return types.Property(inputs, view=types.View(label=self.LABEL))
+        forms.add_run_settings(inputs, ctx, self.threshold_help(ctx), masks=self.MASK_FILES,
+                               batch=self.BATCHED)
+        return types.Property(inputs, view=types.View(label=self.LABEL, description=self.DESCRIPTION))
+
+    def threshold_help(self, ctx) -> str:
+        return "Keep objects scoring at least this (0 to 1; lower finds more, and more false ones)"
 
     def prompt_inputs(self, ctx, inputs) -> list[str]:
         """Define the prompt inputs; return the prompt field names in use."""
@@ -116,10 +183,60 @@ class Sam3Operator(foo.Operator):
     def execute(self, ctx):
         view = ctx.target_view()
         run_params = with_hub_checkpoint(RunParams.from_params(ctx.params, delegated=ctx.delegated), ctx)
-        summary = self.run(ctx, view, run_params, progress_for(ctx, self.LABEL))
+        if not ctx.delegated and from_app(ctx):
+            return self._stream(ctx, view, run_params)
+        summary = self.run(ctx, view, run_params, progress_for(ctx, self.LABEL, self.UNIT[1]))
         if not ctx.delegated:
             ctx.trigger("reload_dataset")
         return summary.as_dict()  # a RunSummary (images or video)
+
+    def _stream(self, ctx, view, run_params):
+        """Run in a thread; yield the App's progress bar while it runs, then the summary."""
+        from fiftyone.operators.executor import ExecutionResult
+
+        total = len(view)
+        updates: queue.Queue = queue.Queue()
+        outcome: dict = {}
+
+        def report(pb):
+            updates.put((pb.iteration, pb.total if pb.has_total else total))
+
+        def work():
+            try:
+                outcome["summary"] = self.run(ctx, view, run_params, fou.report_progress(report, dt=STREAM_EVERY_S))
+            except Exception as e:  # reported to the App below
+                outcome["error"] = e
+                outcome["trace"] = traceback.format_exc()
+            finally:
+                updates.put(None)
+
+        unit = self.UNIT[0] if total == 1 else self.UNIT[1]
+        yield ctx.ops.set_progress(
+            label=f"Loading the {run_params.variant} model, then {self.ACTION.lower()} {total} {unit}…",
+            progress=0.0)
+        thread = threading.Thread(target=work, name=f"fo-sam3-{self.NAME}", daemon=True)
+        thread.start()
+        while True:
+            item = updates.get()
+            while item is not None:  # coalesce: only the latest count is shown
+                try:
+                    newer = updates.get_nowait()
+                except queue.Empty:
+                    break
+                item = newer
+            if item is None:
+                break
+            done, of = item
+            yield ctx.ops.set_progress(label=f"{done}/{of} {self.UNIT[1]} {self.DONE}",
+                                       progress=done / of if of else None)
+        thread.join()
+        if "error" in outcome:
+            e = outcome["error"]
+            yield _ErrorLine(f"{type(e).__name__}: {e}", outcome["trace"])
+            return
+        yield ctx.trigger("reload_dataset")
+        result = outcome["summary"].as_dict()
+        yield GeneratedMessage(MessageType.SUCCESS, cls=ExecutionResult, body=_Json(result))
 
     def resolve_output(self, ctx):
         outputs = types.Object()

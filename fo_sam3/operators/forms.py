@@ -35,23 +35,128 @@ def add_field_picker(inputs, ctx, name, label, description, doc_types, frames=Fa
     return value
 
 
-def add_model_inputs(inputs, ctx):
-    """Variant and checkpoint (default: ``$FO_SAM3_CHECKPOINT``, zoo dir, then the hub)."""
-    inputs.enum(
-        "variant", list(VARIANTS), default="full", label="Model variant",
-        description="'full' is SAM3 as released; 'tiny' is a small random model for trying things out",
-        view=types.DropdownView(),
+TARGETS = {  # "3 samples {...} will be labeled"
+    "SELECTED_SAMPLES": "selected",
+    "CURRENT_VIEW": "in the current view",
+    "BASE_VIEW": "in the base view",
+    "DATASET": "in the dataset",
+    "DATASET_VIEW": "in the dataset",
+}
+
+
+def target_of(ctx):
+    """``(samples, "in the current view")``: what the form's view target will process.
+
+    Before the App sends a choice it shows the most selective one (the selection,
+    else the current view), so that is what is counted then.
+    """
+    target = ctx.params.get("view_target") or ctx.request_params.get("view_target")
+    view = ctx.target_view()
+    if target is None:
+        if ctx.selected:
+            return view.select(ctx.selected), TARGETS["SELECTED_SAMPLES"]
+        return view, TARGETS["CURRENT_VIEW" if ctx.has_custom_view else "DATASET"]
+    return view, TARGETS.get(target, "in the target")
+
+
+def add_target_notice(inputs, ctx, unit=("sample", "samples"), done: str = "labeled"):
+    """A line saying how many samples (or videos) the run will process; an error if none."""
+    try:
+        samples, where = target_of(ctx)
+        count = len(samples)
+    except Exception:  # no dataset yet (the App asks before one is open)
+        return None
+    if count == 0:
+        message = f"No {_counted(unit[1], where)}: nothing to do"
+        return flag(inputs.view("target_count", types.Error(label=message)), message)
+    noun = unit[0] if count == 1 else unit[1]
+    text = f"{count} {_counted(noun, where)} will be {done}"
+    return inputs.view("target_count", types.Notice(label=text))
+
+
+def _counted(noun: str, where: str) -> str:
+    return f"selected {noun}" if where == "selected" else f"{noun} {where}"
+
+
+MODEL_CHOICES = (
+    ("full", "SAM3 (full)", "The released model; needs sam3.pt"),
+    ("tiny", "Tiny test model", "A small model for trying things out; random weights unless a checkpoint is given"),
+)
+
+
+def checkpoint_status(ctx) -> tuple[str | None, str | None]:
+    """``(where the default checkpoint comes from, None)``, or ``(None, why the full
+    model cannot run)``. Looks only on this machine (no network while a form renders)."""
+    from ..model import hub
+    from ..model.checkpoint import CheckpointError, resolve_checkpoint
+
+    try:
+        found = resolve_checkpoint(None, hub=False)
+    except CheckpointError:
+        found = None
+    if found is not None:
+        where = {"env": "$FO_SAM3_CHECKPOINT", "zoo": "the model zoo dir", "hub": "the Hugging Face cache"}
+        return f"{found.path} (from {where.get(found.source, found.source)})", None
+    token = ctx.secrets.get("HF_TOKEN") if ctx.secrets else None
+    if not token:
+        try:
+            from huggingface_hub import get_token
+
+            token = get_token()
+        except Exception:  # huggingface_hub missing or unconfigured
+            token = None
+    if token and not hub._offline():
+        return f"a download of {hub.CKPT_NAME} from Hugging Face ({hub.HUB_REPO}) on the first run", None
+    return None, (
+        "No SAM3 checkpoint was found on this machine ($FO_SAM3_CHECKPOINT, the model zoo dir, "
+        "the Hugging Face cache) and there is no Hugging Face token"
     )
+
+
+def add_trial_warning(inputs, ctx):
+    """Near the top of a form: a warning when the run would use the tiny random model
+    because no SAM3 checkpoint exists here (see ``add_model_inputs``)."""
+    _, missing = checkpoint_status(ctx)
+    variant = ctx.params.get("variant") or ("tiny" if missing else "full")
+    if not (missing and variant == "tiny" and str_param(ctx.params, "checkpoint") in (None, checks.RANDOM)):
+        return None
+    return inputs.view("model_warning", types.Warning(
+        label="Trial model: the masks will be meaningless",
+        description="No SAM3 checkpoint is on this machine, so this form uses the tiny model with random "
+        "weights (see Model below). For real masks, set FO_SAM3_CHECKPOINT=/path/to/sam3.pt or put "
+        "sam3.pt in the model zoo dir and restart the App, or set the plugin secret HF_TOKEN to download "
+        "it (access to facebook/sam3 is gated).",
+    ))
+
+
+def add_model_inputs(inputs, ctx):
+    """Model and checkpoint. Without any SAM3 checkpoint here, the form defaults to the
+    tiny random model (``add_trial_warning`` says so); choosing the full model then
+    asks for a path."""
+    source, missing = checkpoint_status(ctx)
+    variant = ctx.params.get("variant") or ("tiny" if missing else "full")
+    checkpoint = str_param(ctx.params, "checkpoint")
+    choices = types.DropdownView()
+    for value, label, description in MODEL_CHOICES:
+        choices.add_choice(value, label=label, description=description)
+    inputs.enum("variant", list(VARIANTS), default="tiny" if missing else "full", label="Model",
+                view=choices)
+    if variant == "full":
+        empty = f"uses {source}" if source else "no checkpoint found, enter a path"
+    else:
+        empty = "random weights"
     prop = inputs.str(
         "checkpoint", required=False, label="Checkpoint",
-        description="Path to sam3.pt. Empty: $FO_SAM3_CHECKPOINT, the model zoo dir, then the "
-        "Hugging Face hub. 'random': random weights",
+        description=f"Path to a .pt file, or 'random' for random weights. Empty: {empty}",
     )
-    flag(prop, checks.checkpoint_error(str_param(ctx.params, "checkpoint")))
+    error = checks.checkpoint_error(checkpoint)
+    if error is None and variant == "full" and checkpoint is None and missing:
+        error = f"{missing}: enter the path to sam3.pt, or choose the tiny test model"
+    flag(prop, error)
 
 
-def add_output_inputs(inputs, ctx, prompt_fields=(), frames=False, masks=True, batch=True):
-    """Output field (+ overwrite/skip existing), threshold, batch size, mask storage."""
+def add_output_field(inputs, ctx, prompt_fields=(), frames=False):
+    """Output field (+ overwrite / skip existing); flags a clash with existing fields."""
     samples = ctx.dataset
     choices = types.AutocompleteView()
     for field in checks.fields_of_type(samples, (fo.Detections,), frames=frames):
@@ -59,7 +164,8 @@ def add_output_inputs(inputs, ctx, prompt_fields=(), frames=False, masks=True, b
     where = "frame field" if frames else "field"
     prop = inputs.str(
         "label_field", required=True, label="Output field",
-        description=f"New or existing Detections {where} for the masks", view=choices,
+        description=f"Name of a new Detections {where} for the masks (or an existing one, with "
+        "overwrite or skip existing)", view=choices,
     )
     inputs.bool("overwrite", default=False, label="Overwrite",
                 description="Replace the output field's existing labels")
@@ -72,12 +178,15 @@ def add_output_inputs(inputs, ctx, prompt_fields=(), frames=False, masks=True, b
             samples, field, bool(params.get("overwrite")), bool(params.get("skip_existing")),
             prompt_fields=prompt_fields, frames=frames,
         ))
+
+
+def add_run_settings(inputs, ctx, threshold_help: str, masks=True, batch=True):
+    """Threshold, batch size, mask storage."""
     inputs.float("confidence", min=0.0, max=1.0, default=DEFAULT_CONFIDENCE, label="Threshold",
-                 description="Keep objects scoring at least this (0 to 1): the concept score, or in "
-                 "instance mode SAM's predicted IoU (sam_score)")
+                 description=threshold_help)
     if batch:
         inputs.int("batch_size", min=1, default=DEFAULT_BATCH_SIZE, label="Batch size",
-                   description="Images per forward pass")
+                   description="Images per forward pass (larger is faster on a GPU, if memory allows)")
     if masks:
         add_mask_storage(inputs, ctx)
 

@@ -13,6 +13,8 @@ from .params import str_param, text_param
 
 MODES = ("concept", "instance")
 TEXT_TYPES = _TEXT_LABELS + (str, list)  # as PromptSpec.validate accepts
+INSTANCE_THRESHOLD = ("Keep masks whose predicted quality (SAM's IoU estimate, stored as sam_score) "
+                      "is at least this (0 to 1)")
 BOX_TYPES = (fo.Detections,)
 POINT_TYPES = (fo.Keypoints,)
 
@@ -23,6 +25,7 @@ class SegmentText(Sam3Operator):
     NAME = "segment_text"
     LABEL = "SAM3: segment from text"
     DESCRIPTION = "Auto-label the target samples with masks of every instance of your text prompts"
+    BUTTON = ("SAM3: segment", "auto_fix_high")
 
     def prompt_inputs(self, ctx, inputs):
         radio = types.RadioGroup()
@@ -86,6 +89,11 @@ class SegmentBoxes(Sam3Operator):
                            description="One label for all exemplar boxes (default: one query per box label)")
         return [field]
 
+    def threshold_help(self, ctx):
+        if (ctx.params.get("mode") or "concept") == "instance":
+            return INSTANCE_THRESHOLD
+        return super().threshold_help(ctx)
+
     def run(self, ctx, view, run_params, progress):
         mode = ctx.params.get("mode") or "concept"
         box_field = str_param(ctx.params, "box_field")
@@ -115,6 +123,9 @@ class SegmentPoints(Sam3Operator):
         )
         return [field]
 
+    def threshold_help(self, ctx):
+        return INSTANCE_THRESHOLD
+
     def run(self, ctx, view, run_params, progress):
         return segment(view, run_params.label_field, point_field=str_param(ctx.params, "point_field"),
                        mode="instance", progress=progress, **run_params.segment_kwargs())
@@ -127,17 +138,20 @@ class RefineMasks(Sam3Operator):
     LABEL = "SAM3: refine masks with clicks"
     DESCRIPTION = "Fix masks with more clicks: each detection with linked Keypoints (same index) is re-segmented"
     ACTION = "Refine"
+    DONE = "refined"
 
     def resolve_input(self, ctx):  # in place: no output-field form
         inputs = types.Object()
         inputs.view_target(ctx, action_description=self.ACTION)
+        forms.add_target_notice(inputs, ctx, self.UNIT, self.DONE)
+        forms.add_trial_warning(inputs, ctx)
         forms.add_field_picker(inputs, ctx, "label_field", "Masks to refine",
                                "A Detections field; each detection with linked clicks is refined in place", BOX_TYPES)
         forms.add_field_picker(inputs, ctx, "point_field", "Clicks",
                                "Keypoints with sam_labels (1 positive, 0 negative), linked by index", POINT_TYPES)
-        forms.add_mask_storage(inputs, ctx)
         forms.add_model_inputs(inputs, ctx)
-        return types.Property(inputs, view=types.View(label=self.LABEL))
+        forms.add_mask_storage(inputs, ctx)
+        return types.Property(inputs, view=types.View(label=self.LABEL, description=self.DESCRIPTION))
 
     def run(self, ctx, view, run_params, progress):
         from .. import refine

@@ -19,6 +19,9 @@ class TrackVideo(Sam3Operator):
     LABEL = "SAM3: track in videos"
     DESCRIPTION = "Track every instance of a text prompt, or prompted objects, through videos"
     ACTION = "Track in"
+    UNIT = ("video", "videos")
+    DONE = "tracked"
+    BUTTON = ("SAM3: track", "track_changes")
     FRAMES = True
     MASK_FILES = False  # masks are stored in the frame labels
     BATCHED = False  # one video at a time

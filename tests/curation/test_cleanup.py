@@ -147,3 +147,18 @@ def test_masks_removed_entirely_are_counted(curated, tiny_inst_model):
     assert summary.detections == 0
     assert any("removed entirely by clean-up" in n for n in summary.notes)
     curated.delete_sample_field("inst_gone")
+
+
+def test_apply_model_cleans_too(curated, tiny_model):
+    import fo_sam3
+
+    view = curated.limit(1)
+    model = fo_sam3.load_model(model=tiny_model, text=["cat"], confidence=0.0, topk_per_query=2,
+                               largest_component=True, fill_holes=True)
+    view.apply_model(model, "applied")
+    try:
+        dets = view.first().applied.detections
+        assert len(dets) == 2 and all(_pieces(d.mask) == 1 for d in dets)
+        assert all(mask_to_xyxy(d.mask) == (0, 0, d.mask.shape[1], d.mask.shape[0]) for d in dets)
+    finally:
+        curated.delete_sample_field("applied")

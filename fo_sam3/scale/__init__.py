@@ -1,0 +1,34 @@
+"""Scale out: one labeling job as many delegated operations, run by many workers.
+
+- ``queue_shards``: queue N operations over disjoint, stable slices of a view;
+- ``Workers``: one ``fiftyone delegated launch`` process per GPU (or CPU);
+- ``claim``: one run per shard at a time (for the operators' ``execute``);
+- ``job_status``, ``requeue_stale``, ``requeue_failed``: follow and recover jobs.
+
+Names are imported on first use (this package is light to import).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    "queue_shards": ".jobs", "QueuedJob": ".jobs",
+    "shard_bounds": ".split", "shard_filter": ".split", "shard_views": ".split",
+    "claim": ".claim", "ShardClaim": ".claim",
+    "job_status": ".status", "requeue_stale": ".status", "requeue_failed": ".status",
+    "JobStatus": ".status", "ShardStatus": ".status",
+    "Workers": ".workers", "parse_devices": ".workers",
+    "LocalMongo": ".local_db",
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = sorted(_LAZY)

@@ -1,0 +1,82 @@
+"""A throwaway MongoDB for trials, tests and benchmarks of several workers.
+
+It runs the ``mongod`` that FiftyOne ships, on a free localhost port, with its
+data in a directory of your choice. Point every process at it with
+``FIFTYONE_DATABASE_URI=<uri>``. For real jobs use a managed MongoDB instead.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+def fiftyone_mongod() -> Path:
+    """The ``mongod`` binary inside the installed ``fiftyone`` package (not imported)."""
+    spec = importlib.util.find_spec("fiftyone")
+    path = Path(spec.origin).parent / "db" / "bin" / "mongod"
+    if not path.is_file():
+        raise FileNotFoundError(f"FiftyOne's mongod is not at {path}")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LocalMongo:
+    """A ``mongod`` child process; use as a context manager or call ``stop()``.
+
+    Args:
+        dbpath: directory for its data files (created if missing)
+        port: TCP port (default: a free one)
+    """
+
+    def __init__(self, dbpath, port: int | None = None):
+        self.dbpath = Path(dbpath)
+        self.port = port or free_port()
+        self.uri = f"mongodb://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60.0) -> "LocalMongo":
+        """Start ``mongod`` and wait until it accepts connections."""
+        self.dbpath.mkdir(parents=True, exist_ok=True)
+        log = open(self.dbpath / "mongod.log", "ab")
+        self.proc = subprocess.Popen(
+            [str(fiftyone_mongod()), "--dbpath", str(self.dbpath), "--port", str(self.port),
+             "--bind_ip", "127.0.0.1", "--nounixsocket"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"mongod exited with {self.proc.returncode}; see {self.dbpath}/mongod.log")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise TimeoutError(f"mongod did not listen on port {self.port} within {timeout} s")
+
+    def stop(self) -> None:
+        """Terminate ``mongod`` (killed after 20 s)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self) -> "LocalMongo":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
