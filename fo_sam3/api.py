@@ -165,8 +165,8 @@ def _todo(samples, field, outputs, config):
 
     Derived fields are checked here, before anything is written.
     """
-    if outputs == ("detections",):
-        return None
+    if outputs == ("detections",) or not field:
+        return None  # (no field: the mode refuses the call itself)
     check_outputs(samples, field, outputs, config.overwrite, config.skip_existing)
     if config.skip_existing and samples._dataset.has_field(field):
         return samples.select(samples.match(F(field) == None).values("id"))  # noqa: E711

@@ -1,4 +1,5 @@
-"""``evaluate`` and ``export``: shells over ``fo_sam3.curation``.
+"""``evaluate`` and ``export`` (shells over ``fo_sam3.curation``), and the curation
+flags of the labeling commands (clean-up, per-prompt thresholds, outputs).
 
 Exit codes: 0 ok; 2 usage error (unknown dataset or field, a field without
 masks, bad option).
@@ -6,9 +7,81 @@ masks, bad option).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import logging
+
+
+def cleanup_parser() -> argparse.ArgumentParser:
+    """Parent parser: ``--min-area``, ``--fill-holes [N]``, ``--largest-component`` (every mode)."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("mask clean-up")
+    g.add_argument("--min-area", type=float, metavar="A",
+                   help="drop mask pieces under A pixels (below 1: a fraction of the box)")
+    g.add_argument("--fill-holes", type=int, nargs="?", const=True, metavar="N",
+                   help="fill holes in masks (only holes up to N pixels, if given)")
+    g.add_argument("--largest-component", action="store_true", help="keep only the largest piece of each mask")
+    return p
+
+
+def output_parser(concept: bool = True) -> argparse.ArgumentParser:
+    """Parent parser: ``--output``, ``--tolerance``; with ``concept``, ``--classes`` and ``--nms-across-prompts``."""
+    from ..write.formats import OUTPUTS
+
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("outputs")
+    g.add_argument("--output", nargs="+", choices=OUTPUTS, metavar="KIND",
+                   help=f"what to write, one or more of {', '.join(OUTPUTS)} (detections always; "
+                   "segmentation: FIELD_seg, polylines: FIELD_polylines, rle: an rle attribute)")
+    g.add_argument("--tolerance", type=float, help="polyline tolerance in pixels (default 2)")
+    if concept:
+        g.add_argument("--classes", type=mapping_arg, metavar="PROMPT=LABEL,...",
+                       help="labels written for prompts, e.g. 'red car=car,blue car=car'")
+        g.add_argument("--nms-across-prompts", action="store_true",
+                       help="with --nms-iou: suppress overlaps across prompts too")
+    return p
+
+
+def confidence_arg(text: str):
+    """``--confidence``: ``0.4``, or per prompt ``person=0.3,default=0.5``."""
+    if "=" not in text:
+        return float(text)
+    return {k: float(v) for k, v in mapping_arg(text).items()}
+
+
+def mapping_arg(text: str) -> dict[str, str]:
+    """``"a=b, c d=e"`` -> ``{"a": "b", "c d": "e"}`` (whitespace collapsed)."""
+    out = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        key, value = " ".join(key.split()), value.strip()
+        if not sep or not key or not value:
+            raise argparse.ArgumentTypeError(f"expected KEY=VALUE items separated by commas, got {item!r}")
+        out[key] = value
+    return out
+
+
+def curation_kwargs(args) -> tuple[dict, dict]:
+    """``(SegmentConfig settings, segment output arguments)`` from the flags given.
+
+    Pass the first to ``run_kwargs`` (which validates it), the second to
+    ``fo_sam3.segment``; bad outputs raise ``UsageError`` (exit 2).
+    """
+    from ..write.formats import parse_outputs
+    from .common import UsageError
+
+    config = {"min_area": getattr(args, "min_area", None), "fill_holes": getattr(args, "fill_holes", None),
+              "largest_component": getattr(args, "largest_component", False) or None,
+              "classes": getattr(args, "classes", None),
+              "nms_across_prompts": getattr(args, "nms_across_prompts", False) or None}
+    output = {"output": getattr(args, "output", None), "tolerance": getattr(args, "tolerance", None)}
+    output = {k: v for k, v in output.items() if v is not None}
+    try:
+        parse_outputs(output.get("output", "detections"), output.get("tolerance"))
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+    return {k: v for k, v in config.items() if v is not None}, output
 
 
 def add_evaluate(sub, parents):

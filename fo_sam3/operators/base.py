@@ -73,16 +73,6 @@ def with_hub_checkpoint(run_params: RunParams, ctx) -> RunParams:
     return dataclasses.replace(run_params, checkpoint=str(path))
 
 
-class _Json:
-    """A ``GeneratedMessage`` body: any JSON-able value."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def to_json(self):
-        return self.value
-
-
 class _ErrorLine(GeneratedMessage):
     """A streamed line that the App reads as the run's error (``error``/``error_message`` keys)."""
 
@@ -105,7 +95,8 @@ class Sam3Operator(foo.Operator):
     DESCRIPTION = ""
     ACTION = "Segment"  # the view target's verb
     UNIT = ("sample", "samples")  # what the target holds
-    DONE = "labeled"  # the progress text's verb: "2/3 samples labeled"
+    DONE = "labeled"  # "3 samples in the current view will be labeled"
+    RUNNING = "Segmenting"  # "Segmenting 3 samples with the tiny test model…"
     FRAMES = False  # output is a frame field
     MASK_FILES = True  # offers mask storage as files
     BATCHED = True  # offers a batch size
@@ -191,9 +182,8 @@ class Sam3Operator(foo.Operator):
         return summary.as_dict()  # a RunSummary (images or video)
 
     def _stream(self, ctx, view, run_params):
-        """Run in a thread; yield the App's progress bar while it runs, then the summary."""
-        from fiftyone.operators.executor import ExecutionResult
-
+        """Run in a thread; yield the App's progress bar while it runs, then the summary
+        in the same place (``show_output``), or the error."""
         total = len(view)
         updates: queue.Queue = queue.Queue()
         outcome: dict = {}
@@ -210,25 +200,26 @@ class Sam3Operator(foo.Operator):
             finally:
                 updates.put(None)
 
-        unit = self.UNIT[0] if total == 1 else self.UNIT[1]
-        yield ctx.ops.set_progress(
-            label=f"Loading the {run_params.variant} model, then {self.ACTION.lower()} {total} {unit}…",
-            progress=0.0)
+        model = "SAM3" if run_params.variant == "full" else "tiny test"
+        yield ctx.ops.set_progress(label=f"{self.RUNNING} {_count(total, self.UNIT)} with the {model} model…")
         thread = threading.Thread(target=work, name=f"fo-sam3-{self.NAME}", daemon=True)
         thread.start()
-        while True:
-            item = updates.get()
-            while item is not None:  # coalesce: only the latest count is shown
+        finished = False
+        while not finished:
+            item, latest = updates.get(), None
+            while True:  # coalesce: only the latest count is shown
+                if item is None:
+                    finished = True
+                    break
+                latest = item
                 try:
-                    newer = updates.get_nowait()
+                    item = updates.get_nowait()
                 except queue.Empty:
                     break
-                item = newer
-            if item is None:
-                break
-            done, of = item
-            yield ctx.ops.set_progress(label=f"{done}/{of} {self.UNIT[1]} {self.DONE}",
-                                       progress=done / of if of else None)
+            if latest is not None:
+                done, of = latest
+                yield ctx.ops.set_progress(label=f"{self.RUNNING}: {done} of {_count(of, self.UNIT)} {self.DONE}",
+                                           progress=done / of if of else None)
         thread.join()
         if "error" in outcome:
             e = outcome["error"]
@@ -236,10 +227,30 @@ class Sam3Operator(foo.Operator):
             return
         yield ctx.trigger("reload_dataset")
         result = outcome["summary"].as_dict()
-        yield GeneratedMessage(MessageType.SUCCESS, cls=ExecutionResult, body=_Json(result))
+        yield ctx.ops.show_output(self.summary_view(result).to_json(), result)
 
-    def resolve_output(self, ctx):
+    def summary_view(self, result: dict | None = None):
+        """The summary of a run: a headline, the counts, and the first failures if any."""
         outputs = types.Object()
+        if result:
+            field, seconds = result.get("field", ""), result.get("seconds", 0.0)
+            headline = (f"Done in {seconds:.1f} s: {_count(result.get('done', 0), self.UNIT)} {self.DONE}"
+                        + (f", field '{field}'" if field else ""))
+            kind = types.Warning if result.get("failed") else types.Success
+            outputs.view("headline", kind(label=headline))
         for name, label in self.SUMMARY:
             outputs.int(name, label=label)
+        if result and result.get("failures"):
+            lines = [f"{path}: {reason}" for _, path, reason in result["failures"][:5]]
+            more = len(result["failures"]) - len(lines)
+            if more > 0:
+                lines.append(f"... and {more} more")
+            outputs.view("first_failures", types.Error(label="Failed", description="\n".join(lines)))
         return types.Property(outputs, view=types.View(label=f"{self.LABEL}: summary"))
+
+    def resolve_output(self, ctx):
+        return self.summary_view()
+
+
+def _count(n: int, unit: tuple[str, str]) -> str:
+    return f"{n} {unit[0] if n == 1 else unit[1]}"

@@ -139,6 +139,7 @@ class RefineMasks(Sam3Operator):
     DESCRIPTION = "Fix masks with more clicks: each detection with linked Keypoints (same index) is re-segmented"
     ACTION = "Refine"
     DONE = "refined"
+    RUNNING = "Refining"
 
     def resolve_input(self, ctx):  # in place: no output-field form
         inputs = types.Object()

@@ -21,6 +21,7 @@ class TrackVideo(Sam3Operator):
     ACTION = "Track in"
     UNIT = ("video", "videos")
     DONE = "tracked"
+    RUNNING = "Tracking"
     BUTTON = ("SAM3: track", "track_changes")
     FRAMES = True
     MASK_FILES = False  # masks are stored in the frame labels

@@ -16,11 +16,12 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from datetime import timedelta
 
 from .split import JOB, SHARD, SHARDS
 
 COLLECTION = "fo_sam3_shard_claims"
-LEASE_S = 60.0  # a claim whose heartbeat is older than this is free
+LEASE_S = 60.0  # a claim whose heartbeat is older than this is free ($FO_SAM3_CLAIM_LEASE_S)
 logger = logging.getLogger(__name__)
 
 
@@ -35,17 +36,22 @@ def shard_key(job: str, shard) -> str:
     return f"{job}/{shard}"
 
 
+def lease_seconds() -> float:
+    """``$FO_SAM3_CLAIM_LEASE_S`` or ``LEASE_S``."""
+    return float(os.environ.get("FO_SAM3_CLAIM_LEASE_S") or LEASE_S)
+
+
 class ShardClaim:
     """A claim on one shard, kept alive by a heartbeat thread while held.
 
     Args:
         key: the shard (``shard_key(job, shard)``)
         op_id: the delegated operation running it
-        lease_s: a holder silent for this long loses the claim
+        lease_s: a holder silent for this long loses the claim (default ``lease_seconds()``)
     """
 
-    def __init__(self, key: str, op_id: str = "", lease_s: float = LEASE_S):
-        self.key, self.op_id, self.lease_s = key, op_id, float(lease_s)
+    def __init__(self, key: str, op_id: str = "", lease_s: float | None = None):
+        self.key, self.op_id, self.lease_s = key, op_id, float(lease_s or lease_seconds())
         self.token = uuid.uuid4().hex
         self.held = False
         self.lost = False  # set if another run took the claim over while held
@@ -57,14 +63,15 @@ class ShardClaim:
         """Take the claim if it is free or its holder is silent; atomic."""
         from pymongo.errors import DuplicateKeyError
 
-        silent = {"$expr": {"$lt": ["$heartbeat", {"$subtract": ["$$NOW", int(self.lease_s * 1000)]}]}}
+        db = claims_collection()
+        cutoff = db.database.command("hello")["localTime"] - timedelta(seconds=self.lease_s)  # server clock
         update = [{"$set": {"token": self.token, "op_id": self.op_id, "host": socket.gethostname(),
                             "pid": os.getpid(), "heartbeat": "$$NOW", "claimed_at": "$$NOW"}}]
-        try:
-            claims_collection().find_one_and_update(
-                {"_id": self.key, "$or": [{"token": None}, silent]}, update, upsert=True)
+        try:  # free, silent, or absent (then inserted); a live holder makes the insert collide
+            db.find_one_and_update(
+                {"_id": self.key, "$or": [{"token": None}, {"heartbeat": {"$lt": cutoff}}]}, update, upsert=True)
         except DuplicateKeyError:  # held by a live run
-            self.holder = claims_collection().find_one({"_id": self.key})
+            self.holder = db.find_one({"_id": self.key})
             return False
         self.held, self.holder = True, None
         return True
@@ -128,7 +135,7 @@ class _Unsharded:
 
 
 @contextmanager
-def claim(ctx, lease_s: float = LEASE_S):
+def claim(ctx, lease_s: float | None = None):
     """Hold the claim on ``ctx``'s shard while the body runs.
 
     Args:
@@ -144,7 +151,7 @@ def claim(ctx, lease_s: float = LEASE_S):
     if not (params.get(JOB) and ctx.delegated):
         yield _Unsharded()
         return
-    op_id = str(ctx.request_params.get("run_doc") or "")
+    op_id = str(ctx.request_params.get("run_doc") or getattr(ctx, "_delegated_operation_id", None) or "")
     shard = ShardClaim(shard_key(params[JOB], params.get(SHARD)), op_id=op_id, lease_s=lease_s)
     shard.acquire()
     try:

@@ -92,7 +92,8 @@ class Workers:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             out = open(self.log_dir / f"worker-{i}.log", "ab")
         self.procs[i] = subprocess.Popen(launcher_command(self.heartbeat), env=env, stdout=out,
-                                         stderr=subprocess.STDOUT if out else None, start_new_session=True)
+                                         stderr=subprocess.STDOUT if out else None, start_new_session=True,
+                                         preexec_fn=_default_sigint)
         self.started[i] = time.time()
         return self.procs[i]
 
@@ -143,6 +144,7 @@ class Workers:
             return 0
         finally:
             signal.signal(signal.SIGTERM, old)
+            say("stopping workers (a shard they were running is re-queued once stale)")
             self.stop()
 
 
@@ -170,6 +172,11 @@ def kill_tree(pid: int) -> None:
             p.kill()
         except psutil.NoSuchProcess:
             pass
+
+
+def _default_sigint() -> None:
+    """In the launcher: Ctrl-C stops it cleanly, even if this process was started with SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _signal_group(proc: subprocess.Popen, sig) -> None:

@@ -57,7 +57,8 @@ def test_evaluate_json(runs, capsys):
 def test_export(runs, capsys, tmp_path):
     argv = ["export", runs.name, "--field", "sam3", "--export-dir", str(tmp_path), "--rle", "--no-media"]
     assert cli(argv) == 0
-    assert capsys.readouterr().out.strip().splitlines()[-1] == f"exported 18 labels (18 masks) of 3 samples as coco to {tmp_path}"
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last == f"exported 18 labels (18 masks) of 3 samples as coco to {tmp_path}"
     assert json.loads((tmp_path / "labels.json").read_text())["annotations"][0]["segmentation"]["counts"]
 
 
@@ -75,3 +76,27 @@ def test_usage_errors_exit_2(runs, tmp_path, capsys, argv):
     assert cli(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err and err[-1].startswith("fo-sam3")
+
+
+def test_labeling_flags_to_keyword_arguments():
+    from fo_sam3.cli.common import UsageError
+    from fo_sam3.cli.curation import cleanup_parser, confidence_arg, curation_kwargs, output_parser
+    from fo_sam3.config import SegmentConfig
+
+    parser = argparse.ArgumentParser(parents=[cleanup_parser(), output_parser()])
+    args = parser.parse_args(["--min-area", "0.01", "--fill-holes", "--largest-component", "--output", "rle",
+                              "polylines", "--tolerance", "1", "--classes", "red car=car, blue  car=car",
+                              "--nms-across-prompts"])
+    config, output = curation_kwargs(args)
+    assert config == dict(min_area=0.01, fill_holes=True, largest_component=True, nms_across_prompts=True,
+                          classes={"red car": "car", "blue car": "car"})
+    assert output == dict(output=["rle", "polylines"], tolerance=1.0)
+    assert SegmentConfig(nms_iou=0.5, **config).cleanup is not None
+    assert curation_kwargs(parser.parse_args(["--fill-holes", "50"]))[0] == dict(fill_holes=50)
+    assert curation_kwargs(parser.parse_args([])) == ({}, {})
+    with pytest.raises(UsageError, match="polylines"):
+        curation_kwargs(parser.parse_args(["--tolerance", "1"]))
+    assert confidence_arg("0.4") == 0.4
+    assert confidence_arg("person=0.3, default=0.5") == {"person": 0.3, "default": 0.5}
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--classes", "car"])
