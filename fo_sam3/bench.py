@@ -285,7 +285,8 @@ def _methods(text: str) -> set[str]:
     names = {v.strip() for v in text.split(",") if v.strip()}
     unknown = names - set(METHODS)
     if unknown:
-        raise argparse.ArgumentTypeError(f"unknown method(s) {', '.join(sorted(unknown))}; choose from {', '.join(METHODS)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown method(s) {', '.join(sorted(unknown))}; choose from {', '.join(METHODS)}")
     return names
 
 
@@ -298,10 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
                          "goes to it (see fo-sam3 bench --writer-only --help)")
     ap.add_argument("--variant", default="full" if cuda else "tiny", choices=["full", "tiny"],
                     help="model size (default: full on CUDA, tiny otherwise)")
-    ap.add_argument("--checkpoint", default="random", help="checkpoint path, or 'random' (default) for seeded random weights")
+    ap.add_argument("--checkpoint", default="random",
+                    help="checkpoint path, or 'random' (default) for seeded random weights")
     ap.add_argument("--images", type=int, default=64 if cuda else 8,
                     help="images timed per method (scikit-image photos, cycled; default 64 on CUDA, 8 otherwise)")
-    ap.add_argument("--prompts", default=DEFAULT_PROMPTS, help=f"comma-separated text prompts (default {DEFAULT_PROMPTS})")
+    ap.add_argument("--prompts", default=DEFAULT_PROMPTS,
+                    help=f"comma-separated text prompts (default {DEFAULT_PROMPTS})")
     ap.add_argument("--batch-size", type=int, default=16 if cuda else 4,
                     help="images per forward pass (default 16 on CUDA, 4 otherwise)")
     ap.add_argument("--num-workers", type=int, default=4 if cuda else 1,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields, replace
 
-from .convert.cleanup import Cleanup, check_cleanup
 
 DEFAULT_CONFIDENCE = 0.5
+OUTPUTS = ("detections", "segmentation", "polylines", "rle")  # what segment(output=) writes
+EXPORT_FORMATS = ("coco", "yolo-seg", "cvat")  # what fo_sam3.curation.export writes
 DEFAULT_KEY = "default"  # the key of ``confidence`` dicts that covers every other prompt
 BOX_SOURCES = ("mask", "model")
 NMS_KINDS = ("mask", "box")
@@ -91,6 +92,8 @@ class SegmentConfig:
             raise ValueError(f"nms_across_prompts must be True or False, got {self.nms_across_prompts!r}")
         if self.nms_across_prompts and self.nms_iou is None:
             raise ValueError("nms_across_prompts needs nms_iou (the IoU at which masks suppress each other)")
+        from .convert.cleanup import check_cleanup
+
         check_cleanup(self.min_area, self.fill_holes, self.largest_component)
         if not 0.0 < self.mask_threshold < 1.0:
             raise ValueError(f"mask_threshold must be in (0, 1), got {self.mask_threshold}")
@@ -132,8 +135,9 @@ class SegmentConfig:
     @property
     def cleanup(self) -> Cleanup | None:
         """The mask clean-up to apply, or ``None`` when every option is off."""
-        c = Cleanup(self.min_area, self.fill_holes, self.largest_component)
-        return c if c.active else None
+        from .convert.cleanup import cleanup_of
+
+        return cleanup_of(self.min_area, self.fill_holes, self.largest_component)
 
     def encode_threads(self) -> int:
         """Threads that crop and encode masks: ``encode_workers`` or one per core."""

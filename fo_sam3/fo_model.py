@@ -43,6 +43,8 @@ class SAM3Model(fom.Model, fom.SamplesMixin):
         self.text = text
         self.text_hint = text_hint
         self.seg_config, extra = SegmentConfig.from_kwargs(**kwargs)
+        if mode == "concept" and extra:
+            raise TypeError(f"unexpected arguments for concept mode: {', '.join(sorted(extra))}")
         self.extra = extra
         self.sam3 = get_model(model, checkpoint, variant, device, instance_interactive=(mode == "instance"))
         self._default_prompt_field = prompt_field

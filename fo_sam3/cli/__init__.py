@@ -16,7 +16,7 @@ import sys
 import traceback
 import warnings
 
-from . import commands, tools
+from . import commands, curation, tools
 from .common import USAGE_ERROR, base_parser, collection_parser, model_parser, run_parser
 from .messages import cli_message
 
@@ -32,10 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     base = base_parser()
     labeling = [base, collection_parser(), model_parser()]
-    commands.add_label(sub, labeling + [run_parser()])
-    commands.add_instances(sub, labeling + [run_parser()])
-    commands.add_refine(sub, labeling + [run_parser()])
-    commands.add_track(sub, labeling + [run_parser(batching=False)])
+    cleanup = curation.cleanup_parser()
+    commands.add_label(sub, labeling + [run_parser(), cleanup, curation.output_parser()])
+    commands.add_instances(sub, labeling + [run_parser(), cleanup, curation.output_parser(concept=False)])
+    commands.add_refine(sub, labeling + [run_parser(), cleanup])
+    commands.add_track(sub, labeling + [run_parser(batching=False), cleanup])
+    curation.add_evaluate(sub, [base, collection_parser()])
+    curation.add_export(sub, [base, collection_parser()])
     tools.add_demo(sub, [base])
     tools.add_doctor(sub, [base])
     tools.add_bench(sub, [base])

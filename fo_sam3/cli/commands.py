@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import delegate
 from .common import UsageError, finish, load_samples, model_kwargs, run_kwargs
+from .curation import curation_kwargs
 
 DEFAULT_FIELD = "sam3"
 
@@ -69,16 +70,19 @@ def run_label(args) -> int:
         raise UsageError("give --text, --text-field, --box-field or --exemplars-view")
     samples = load_samples(args)
     refs = _exemplar_view(args, samples)
-    kwargs = run_kwargs(args, nms_iou=args.nms_iou, topk_per_query=args.topk)
+    config, outputs = curation_kwargs(args)
+    kwargs = run_kwargs(args, nms_iou=args.nms_iou, topk_per_query=args.topk, **config)
     if args.delegate:
-        if refs is not None or args.mode == "everything":
-            raise UsageError("--exemplars-view and --mode everything cannot be delegated yet")
+        if refs is not None or args.mode == "everything" or config or outputs:
+            raise UsageError("--exemplars-view, --mode everything, clean-up, --classes and --output "
+                             "cannot be delegated yet")
         return delegate.queue_label(args, samples)
     import fo_sam3
 
     if args.mode == "everything":
         extra = {k: v for k, v in (("points_per_side", args.points_per_side), ("max_masks", args.max_masks)) if v}
-        summary = fo_sam3.segment(samples, args.field, mode="everything", **extra, **model_kwargs(args), **kwargs)
+        summary = fo_sam3.segment(samples, args.field, mode="everything", **extra, **outputs,
+                                  **model_kwargs(args), **kwargs)
         return finish(args, summary, samples)
     exemplar = {}
     if refs is not None:
@@ -88,7 +92,7 @@ def run_label(args) -> int:
     summary = fo_sam3.segment(
         samples, args.field, text=split_text(args.text), text_field=args.text_field, box_field=args.box_field,
         text_hint=not args.no_text_hint, text_and_boxes=args.text_and_boxes,
-        **exemplar, **model_kwargs(args), **kwargs,
+        **exemplar, **outputs, **model_kwargs(args), **kwargs,
     )
     return finish(args, summary, samples)
 
@@ -108,7 +112,8 @@ def run_refine(args) -> int:
     if args.overwrite or args.skip_existing:
         raise UsageError("refine always writes in place; --overwrite/--skip-existing do not apply")
     samples = load_samples(args)
-    kwargs = run_kwargs(args)
+    config, _ = curation_kwargs(args)
+    kwargs = run_kwargs(args, **config)
     import fo_sam3
 
     summary = fo_sam3.refine(samples, args.field, args.point_field, link_attr=args.link_attr,
@@ -133,14 +138,17 @@ def run_instances(args) -> int:
     if not (args.box_field or args.point_field):
         raise UsageError("give --box-field and/or --point-field")
     samples = load_samples(args)
-    kwargs = run_kwargs(args)
+    config, outputs = curation_kwargs(args)
+    kwargs = run_kwargs(args, **config)
     if args.delegate:
+        if config or outputs:
+            raise UsageError("clean-up and --output cannot be delegated yet")
         return delegate.queue_instances(args, samples)
     import fo_sam3
 
     summary = fo_sam3.segment(
         samples, args.field, mode="instance", box_field=args.box_field, point_field=args.point_field,
-        **model_kwargs(args), **kwargs,
+        **outputs, **model_kwargs(args), **kwargs,
     )
     return finish(args, summary, samples)
 
@@ -171,8 +179,11 @@ def run_track(args) -> int:
     if args.frame < 1:
         raise UsageError("--frame is a 1-based frame number")
     samples = load_samples(args)
-    kwargs = run_kwargs(args)
+    config, _ = curation_kwargs(args)
+    kwargs = run_kwargs(args, **config)
     if args.delegate:
+        if config:
+            raise UsageError("clean-up cannot be delegated yet")
         return delegate.queue_track(args, samples)
     import fo_sam3
 

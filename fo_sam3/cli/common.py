@@ -6,6 +6,7 @@ import argparse
 import json
 
 from ..errors import FoSam3Error
+from .curation import confidence_arg
 from .messages import cli_message
 
 USAGE_ERROR = 2
@@ -53,7 +54,9 @@ def run_parser(batching: bool = True) -> argparse.ArgumentParser:
         g.add_argument("--batch-size", type=int, help="images per forward pass (default 4)")
         g.add_argument("--output-dir", help="write masks as PNG files here (sets mask_path)")
         g.add_argument("--workers", type=int, help="image-decoding worker processes (default 2)")
-    g.add_argument("--confidence", type=float, help="minimum score to keep a mask (default 0.5)")
+    g.add_argument("--confidence", type=confidence_arg if batching else float,
+                   help="minimum score to keep a mask (default 0.5); label: per prompt, "
+                   "e.g. 'person=0.3,default=0.5'; instances: SAM's predicted IoU")
     write = g.add_mutually_exclusive_group()
     write.add_argument("--overwrite", action="store_true", help="replace an existing output field")
     write.add_argument("--skip-existing", action="store_true",

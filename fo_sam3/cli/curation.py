@@ -27,7 +27,7 @@ def cleanup_parser() -> argparse.ArgumentParser:
 
 def output_parser(concept: bool = True) -> argparse.ArgumentParser:
     """Parent parser: ``--output``, ``--tolerance``; with ``concept``, ``--classes`` and ``--nms-across-prompts``."""
-    from ..write.formats import OUTPUTS
+    from ..config import OUTPUTS
 
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("outputs")
@@ -124,7 +124,7 @@ def run_evaluate(args) -> int:
 
 
 def add_export(sub, parents):
-    from ..curation import FORMATS
+    from ..config import EXPORT_FORMATS as FORMATS
 
     p = sub.add_parser(
         "export", parents=parents, help="export a Detections field with its masks (COCO, YOLO-seg, CVAT)",

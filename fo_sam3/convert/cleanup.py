@@ -145,3 +145,9 @@ def clean_placed(box, mask: np.ndarray, width: int, height: int, cleanup: Cleanu
     bx0, by0, bx1, by1 = tight
     xyxy = (x0 + bx0, y0 + by0, x0 + bx1, y0 + by1)
     return rel_box_for_pixels(xyxy, width, height), np.ascontiguousarray(out[by0:by1, bx0:bx1])
+
+
+def cleanup_of(min_area, fill_holes, largest_component) -> Cleanup | None:
+    """The ``Cleanup`` for these settings, or ``None`` when every option is off."""
+    c = Cleanup(min_area, fill_holes, largest_component)
+    return c if c.active else None

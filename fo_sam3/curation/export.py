@@ -12,7 +12,7 @@ from fiftyone import ViewField as F
 from ..write.formats import DEFAULT_TOLERANCE, RLE_ATTR, has_mask, polylines, write_outputs
 from .errors import CurationError, check_detections
 
-FORMATS = ("coco", "yolo-seg", "cvat")
+from ..config import EXPORT_FORMATS as FORMATS
 
 
 def export(samples, field: str, export_dir: str, format: str = "coco", rle: bool = False,

@@ -151,7 +151,7 @@ class Sam3Operator(foo.Operator):
     def resolve_input(self, ctx):
         inputs = types.Object()
         inputs.view_target(ctx, action_description=self.ACTION)
-        forms.add_target_notice(inputs, ctx, self.UNIT, self.DONE)
+        forms.add_target_notice(inputs, ctx, self.UNIT, self.DONE, background_above=DELEGATE_ABOVE)
         forms.add_trial_warning(inputs, ctx)
         prompt_fields = self.prompt_inputs(ctx, inputs)
         forms.add_output_field(inputs, ctx, prompt_fields=prompt_fields, frames=self.FRAMES)

@@ -126,7 +126,8 @@ def media_error(samples, media_type: str) -> str | None:
     """The dataset's media is not ``media_type``."""
     dataset = samples._dataset
     if dataset.media_type != media_type:
-        return f"'{dataset.name}' holds {dataset.media_type} samples; this operator needs {media_type}s"
+        return (f"'{dataset.name}' holds {dataset.media_type} samples; this operator needs {media_type}s: "
+                f"open a {media_type} dataset")
     return None
 
 

@@ -59,8 +59,9 @@ def target_of(ctx):
     return view, TARGETS.get(target, "in the target")
 
 
-def add_target_notice(inputs, ctx, unit=("sample", "samples"), done: str = "labeled"):
-    """A line saying how many samples (or videos) the run will process; an error if none."""
+def add_target_notice(inputs, ctx, unit=("sample", "samples"), done: str = "labeled", background_above=None):
+    """A line saying how many samples (or videos) the run will process; an error if none.
+    Above ``background_above`` it also says how to run in the background."""
     try:
         samples, where = target_of(ctx)
         count = len(samples)
@@ -71,7 +72,13 @@ def add_target_notice(inputs, ctx, unit=("sample", "samples"), done: str = "labe
         return flag(inputs.view("target_count", types.Error(label=message)), message)
     noun = unit[0] if count == 1 else unit[1]
     text = f"{count} {_counted(noun, where)} will be {done}"
-    return inputs.view("target_count", types.Notice(label=text))
+    hint = None
+    if background_above is not None and count > background_above:
+        hint = "Large runs belong in the background: choose Schedule next to Execute, and start a worker with " \
+               "`fiftyone delegated launch`."
+        if not fo.config.allow_legacy_orchestrators:
+            hint += " (Schedule needs the App started with FIFTYONE_ALLOW_LEGACY_ORCHESTRATORS=true.)"
+    return inputs.view("target_count", types.Notice(label=text, description=hint))
 
 
 def _counted(noun: str, where: str) -> str:
@@ -84,9 +91,20 @@ MODEL_CHOICES = (
 )
 
 
+TRIAL_CONFIDENCE = 0.34  # the trial model scores about 0.25 to 0.37: 0.5 would show no mask at all
+
+
 def checkpoint_status(ctx) -> tuple[str | None, str | None]:
     """``(where the default checkpoint comes from, None)``, or ``(None, why the full
     model cannot run)``. Looks only on this machine (no network while a form renders)."""
+    status = getattr(ctx, "_fo_sam3_checkpoint_status", None)
+    if status is None:
+        status = _checkpoint_status(ctx)
+        ctx._fo_sam3_checkpoint_status = status
+    return status
+
+
+def _checkpoint_status(ctx) -> tuple[str | None, str | None]:
     from ..model import hub
     from ..model.checkpoint import CheckpointError, resolve_checkpoint
 
@@ -122,10 +140,9 @@ def add_trial_warning(inputs, ctx):
         return None
     return inputs.view("model_warning", types.Warning(
         label="Trial model: the masks will be meaningless",
-        description="No SAM3 checkpoint is on this machine, so this form uses the tiny model with random "
-        "weights (see Model below). For real masks, set FO_SAM3_CHECKPOINT=/path/to/sam3.pt or put "
-        "sam3.pt in the model zoo dir and restart the App, or set the plugin secret HF_TOKEN to download "
-        "it (access to facebook/sam3 is gated).",
+        description="There is no SAM3 checkpoint on this machine, so the tiny model with random weights "
+        "is selected below. For real masks, set FO_SAM3_CHECKPOINT=/path/to/sam3.pt (or put sam3.pt in "
+        "the model zoo dir) and restart the App, or set the plugin secret HF_TOKEN.",
     ))
 
 
@@ -182,8 +199,12 @@ def add_output_field(inputs, ctx, prompt_fields=(), frames=False):
 
 def add_run_settings(inputs, ctx, threshold_help: str, masks=True, batch=True):
     """Threshold, batch size, mask storage."""
-    inputs.float("confidence", min=0.0, max=1.0, default=DEFAULT_CONFIDENCE, label="Threshold",
-                 description=threshold_help)
+    trial = checkpoint_status(ctx)[1] is not None
+    if trial:
+        threshold_help += (f". {TRIAL_CONFIDENCE} here, for the trial model: its scores are low (about 0.25 "
+                           "to 0.37), and 0.5 would keep nothing")
+    inputs.float("confidence", min=0.0, max=1.0, default=TRIAL_CONFIDENCE if trial else DEFAULT_CONFIDENCE,
+                 label="Threshold", description=threshold_help)
     if batch:
         inputs.int("batch_size", min=1, default=DEFAULT_BATCH_SIZE, label="Batch size",
                    description="Images per forward pass (larger is faster on a GPU, if memory allows)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import DEFAULT_CONFIDENCE, SegmentConfig
+from ..model.checkpoint import RANDOM
 
 VARIANTS = ("full", "tiny")
 STORAGE = ("document", "files")
@@ -73,13 +74,17 @@ class RunParams:
     @classmethod
     def from_params(cls, params: dict, delegated: bool) -> "RunParams":
         storage = params.get("mask_storage") or "document"
+        variant = params.get("variant") or "full"
+        checkpoint = str_param(params, "checkpoint")
+        if checkpoint is None and variant == "tiny":
+            checkpoint = RANDOM  # what "tiny" means without a checkpoint; seeded, so runs agree
         workers = params.get("num_workers")
         if workers is None and not delegated:
             workers = 0
         return cls(
             label_field=str_param(params, "label_field") or "",
-            variant=params.get("variant") or "full",
-            checkpoint=str_param(params, "checkpoint"),
+            variant=variant,
+            checkpoint=checkpoint,
             confidence=float(_or(params.get("confidence"), DEFAULT_CONFIDENCE)),
             batch_size=int(_or(params.get("batch_size"), DEFAULT_BATCH_SIZE)),
             output_dir=path_param(params.get("output_dir")) if storage == "files" else None,

@@ -29,10 +29,15 @@ class TrackVideo(Sam3Operator):
     SUMMARY = (("done", "Videos tracked"), ("skipped", "Skipped"),
                ("failed", "Failed"), ("frames", "Frames written"), ("detections", "Masks written"))
 
+    def resolve_input(self, ctx):
+        error = checks.media_error(ctx.dataset, "video") if ctx.dataset is not None else None
+        if error is None:
+            return super().resolve_input(ctx)
+        inputs = types.Object()  # nothing else to fill in on an image dataset
+        forms.flag(inputs.view("media", types.Error(label=error)), error)
+        return types.Property(inputs, view=types.View(label=self.LABEL, description=self.DESCRIPTION))
+
     def prompt_inputs(self, ctx, inputs):
-        error = checks.media_error(ctx.dataset, "video")
-        if error:
-            forms.flag(inputs.view("media", types.Error(label=error)), error)
         radio = types.RadioGroup()
         radio.add_choice("text", label="Text", description="Every instance of a concept")
         radio.add_choice("labels", label="Boxes / points",
@@ -44,7 +49,7 @@ class TrackVideo(Sam3Operator):
                               description="One concept, e.g. 'person'")
             if ctx.params.get("text") is not None:
                 forms.flag(prop, checks.text_error([str(ctx.params.get("text"))]))
-        elif not error:
+        else:
             has_points = bool(str_param(ctx.params, "point_field"))
             boxes = forms.add_field_picker(
                 inputs, ctx, "box_field", "Box frame field",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 DIRECTIONS = ("both", "forward", "backward")
 
@@ -33,6 +33,8 @@ class TrackConfig:
             (always on without CUDA).
         frame_cache_dir: where decoded frames are memory-mapped (temp dir).
         label: label for box/point tracks whose prompt has none.
+        min_area / fill_holes / largest_component: mask clean-up (see
+            ``fo_sam3.convert.cleanup``), off by default.
         overwrite / skip_existing / skip_failures / progress: see ``track``.
     """
 
@@ -52,6 +54,9 @@ class TrackConfig:
     skip_existing: bool = False
     skip_failures: bool = True
     progress: bool = True
+    min_area: float | None = None
+    fill_holes: bool | int = False
+    largest_component: bool = False
 
     def __post_init__(self):
         has_instance = bool(self.box_field or self.point_field)
@@ -76,3 +81,13 @@ class TrackConfig:
             raise ValueError("memory_window must be >= 16 frames (or None to keep all)")
         if self.overwrite and self.skip_existing:
             raise ValueError("overwrite and skip_existing are mutually exclusive")
+        from ..convert.cleanup import check_cleanup
+
+        check_cleanup(self.min_area, self.fill_holes, self.largest_component)
+
+    @property
+    def cleanup(self) -> Cleanup | None:
+        """The mask clean-up to apply (``None``: off)."""
+        from ..convert.cleanup import cleanup_of
+
+        return cleanup_of(self.min_area, self.fill_holes, self.largest_component)

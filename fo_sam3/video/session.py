@@ -105,7 +105,7 @@ def track_video(
             for frame_idx, objects in stream:
                 kept = [o for o in objects if o.score >= cfg.confidence]
                 names = [cfg.text if cfg.text is not None else labels.get(o.obj_id, cfg.label) for o in kept]
-                docs = frame_docs(kept, frames.width, frames.height, names, store, sample_id)
+                docs = frame_docs(kept, frames.width, frames.height, names, store, sample_id, cleanup=cfg.cleanup)
                 merged.setdefault(frame_idx + 1, {}).update(docs)  # a later pass replaces, never duplicates
                 bar.update(len(merged) - bar.n)
             bar.total = bar.n  # the passes reached every frame they will: the bar ends full

@@ -23,7 +23,7 @@ from fiftyone import ViewField as F
 
 from .fields import declare_field, prepare_output_field
 
-OUTPUTS = ("detections", "segmentation", "polylines", "rle")
+from ..config import OUTPUTS  # noqa: F401 (re-exported)
 SUFFIXES = {"segmentation": "_seg", "polylines": "_polylines"}
 FIELD_TYPES = {"segmentation": fo.Segmentation, "polylines": fo.Polylines}
 RLE_ATTR = "rle"

@@ -27,6 +27,7 @@ def race(at: str, rounds: str) -> None:
     from fiftyone.operators.delegated import DelegatedOperationService
 
     service = DelegatedOperationService()
+    print("READY", time.time() < float(at), flush=True)  # imported and connected before the instant
     time.sleep(max(0.0, float(at) - time.time()))
     for _ in range(int(rounds)):
         service.execute_queued_operations(limit=1, log=True)
