@@ -22,6 +22,10 @@ system:
 	  echo "installing ffmpeg (Debian package)"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg) >/dev/null \
 	  || { echo "could not install ffmpeg: install it with your package manager"; exit 1; }; }
+	@test -x /usr/bin/chromium || { \
+	  echo "installing chromium (Debian package, for the browser tests)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
+	  || { echo "could not install chromium: install Debian's chromium package (the tests use /usr/bin/chromium)"; exit 1; }; }
 
 $(STAMP): $(DEPS) | system
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -14,7 +14,7 @@ from Python (``execute_operator``) returns the summary dict directly.
 from __future__ import annotations
 
 import dataclasses
-import json
+import logging
 import queue
 import threading
 import traceback
@@ -22,10 +22,11 @@ import traceback
 import fiftyone.core.utils as fou
 import fiftyone.operators as foo
 import fiftyone.operators.types as types
-from fiftyone.operators.message import GeneratedMessage, MessageType
 
 from . import forms
 from .params import RunParams, str_param
+
+logger = logging.getLogger(__name__)
 
 DELEGATE_ABOVE = 8  # targets with more samples default to delegated execution
 PROGRESS_EVERY_S = 2.0
@@ -71,19 +72,6 @@ def with_hub_checkpoint(run_params: RunParams, ctx) -> RunParams:
 
     path = resolve_checkpoint(run_params.checkpoint, token=token).path
     return dataclasses.replace(run_params, checkpoint=str(path))
-
-
-class _ErrorLine(GeneratedMessage):
-    """A streamed line that the App reads as the run's error (``error``/``error_message`` keys)."""
-
-    def __init__(self, message: str, trace: str):
-        super().__init__(MessageType.ERROR)
-        self.message = message
-        self.trace = trace
-
-    def to_json_line(self) -> str:
-        return json.dumps({"type": "error", "cls": "Error", "body": None,
-                           "error": self.trace, "error_message": self.message}) + "\n"
 
 
 class Sam3Operator(foo.Operator):
@@ -173,9 +161,10 @@ class Sam3Operator(foo.Operator):
 
     def execute(self, ctx):
         view = ctx.target_view()
-        run_params = with_hub_checkpoint(RunParams.from_params(ctx.params, delegated=ctx.delegated), ctx)
+        run_params = RunParams.from_params(ctx.params, delegated=ctx.delegated)
         if not ctx.delegated and from_app(ctx):
             return self._stream(ctx, view, run_params)
+        run_params = with_hub_checkpoint(run_params, ctx)
         summary = self.run(ctx, view, run_params, progress_for(ctx, self.LABEL, self.UNIT[1]))
         if not ctx.delegated:
             ctx.trigger("reload_dataset")
@@ -183,7 +172,8 @@ class Sam3Operator(foo.Operator):
 
     def _stream(self, ctx, view, run_params):
         """Run in a thread; yield the App's progress bar while it runs, then the summary
-        in the same place (``show_output``), or the error."""
+        in the same place (``show_output``), or the error. Nothing goes to the run's
+        result: the App would show its output form as well."""
         total = len(view)
         updates: queue.Queue = queue.Queue()
         outcome: dict = {}
@@ -193,7 +183,8 @@ class Sam3Operator(foo.Operator):
 
         def work():
             try:
-                outcome["summary"] = self.run(ctx, view, run_params, fou.report_progress(report, dt=STREAM_EVERY_S))
+                params = with_hub_checkpoint(run_params, ctx)  # may download sam3.pt: not before the first message
+                outcome["summary"] = self.run(ctx, view, params, fou.report_progress(report, dt=STREAM_EVERY_S))
             except Exception as e:  # reported to the App below
                 outcome["error"] = e
                 outcome["trace"] = traceback.format_exc()
@@ -221,9 +212,12 @@ class Sam3Operator(foo.Operator):
                 yield ctx.ops.set_progress(label=f"{self.RUNNING}: {done} of {_count(of, self.UNIT)} {self.DONE}",
                                            progress=done / of if of else None)
         thread.join()
-        if "error" in outcome:
+        if "error" in outcome:  # shown where the progress bar was; the trace goes to the server log
             e = outcome["error"]
-            yield _ErrorLine(f"{type(e).__name__}: {e}", outcome["trace"])
+            logger.error("%s failed:\n%s", self.uri, outcome["trace"])
+            failed = types.Object()
+            failed.view("error", types.Error(label=f"{self.LABEL} failed", description=f"{type(e).__name__}: {e}"))
+            yield ctx.ops.show_output(types.Property(failed).to_json(), {})
             return
         yield ctx.trigger("reload_dataset")
         result = outcome["summary"].as_dict()

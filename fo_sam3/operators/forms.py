@@ -201,8 +201,7 @@ def add_run_settings(inputs, ctx, threshold_help: str, masks=True, batch=True):
     """Threshold, batch size, mask storage."""
     trial = checkpoint_status(ctx)[1] is not None
     if trial:
-        threshold_help += (f". {TRIAL_CONFIDENCE} here, for the trial model: its scores are low (about 0.25 "
-                           "to 0.37), and 0.5 would keep nothing")
+        threshold_help += f". {TRIAL_CONFIDENCE} here: the trial model's scores are low, and 0.5 would keep nothing"
     inputs.float("confidence", min=0.0, max=1.0, default=TRIAL_CONFIDENCE if trial else DEFAULT_CONFIDENCE,
                  label="Threshold", description=threshold_help)
     if batch:

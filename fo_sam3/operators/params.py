@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import DEFAULT_CONFIDENCE, SegmentConfig
-from ..model.checkpoint import RANDOM
 
 VARIANTS = ("full", "tiny")
+RANDOM = "random"  # = fo_sam3.model.checkpoint.RANDOM (not imported: that imports torch)
 STORAGE = ("document", "files")
 DEFAULT_BATCH_SIZE = SegmentConfig.batch_size
 

@@ -15,7 +15,7 @@ import importlib
 _LAZY = {
     "queue_shards": ".jobs", "QueuedJob": ".jobs",
     "shard_bounds": ".split", "shard_filter": ".split", "shard_views": ".split",
-    "claim": ".claim", "ShardClaim": ".claim",
+    "claim": ".claims", "ShardClaim": ".claims",
     "job_status": ".status", "requeue_stale": ".status", "requeue_failed": ".status",
     "JobStatus": ".status", "ShardStatus": ".status",
     "Workers": ".workers", "parse_devices": ".workers",

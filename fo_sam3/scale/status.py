@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
-from .claim import claims_collection, shard_key
+from .claims import claims_collection, shard_key
 from .split import JOB, SHARD, SHARDS
 
 STALE_AFTER_S = 600.0

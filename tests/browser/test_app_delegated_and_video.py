@@ -84,7 +84,6 @@ def test_track_video_from_the_grid_button(page, app_server, video_dataset):
     assert dropdown_options(page, "Box frame field") == ["gt"]
     page.get_by_role("option", name="gt").click()
     fill(page, "Output field", "trk")
-    fill(page, "Threshold", "0")
     page.get_by_text("Required property").first.wait_for(state="detached")
     page.shots(page, "track-form")
 

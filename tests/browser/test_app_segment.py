@@ -2,7 +2,7 @@
 
 import pytest
 from app_helpers import (
-    PLUGIN, browse_operations, close_dropdown, dropdown_options, execute_button, field_box, fill,
+    PLUGIN, RUN_S, browse_operations, close_dropdown, dropdown_options, execute_button, field_box, fill,
     open_dataset, open_operator, sidebar_field, wait_for_done,
 )
 
@@ -37,6 +37,7 @@ def test_segment_from_text_on_the_current_view(page, app_server, dataset):
     assert summary.startswith("Done in") and "3 samples labeled, field 'sam'" in summary
     page.shots(page, "summary")
     page.get_by_role("button", name="Done", exact=True).click()
+    page.mouse.move(640, 790)  # no hover highlight on the grid
 
     sidebar_field(page, "sam").wait_for()  # the App reloaded the dataset
     page.wait_for_timeout(2_000)  # let the grid draw the masks
@@ -64,7 +65,7 @@ def labeled(dataset):
     return dataset
 
 
-def test_forms_offer_only_usable_fields_and_refuse_bad_choices(page, app_server, labeled):
+def test_forms_offer_only_usable_fields_and_refuse_bad_choices(page, app_server, labeled, tmp_path):
     ds = labeled
     before = {f: ds.count_values(f"{f}.detections.label") for f in ("boxes", "old_masks")}
     open_dataset(page, app_server, ds.name)
@@ -97,7 +98,20 @@ def test_forms_offer_only_usable_fields_and_refuse_bad_choices(page, app_server,
     page.shots(page, "video-operator-on-images")
     page.get_by_role("button", name="Cancel").click()
 
+    corrupt = tmp_path / "sam3.pt"
+    corrupt.write_text("not a checkpoint")
+    open_operator(page, "SAM3: segment from text")
+    fill(page, "Text prompts", "cat")
+    fill(page, "Output field", "never")
+    fill(page, "Checkpoint", str(corrupt))
+    page.get_by_text("Required property").first.wait_for(state="detached")
+    execute_button(page).click()  # passes the form's checks, fails when the model loads
+    page.get_by_text("SAM3: segment from text failed").wait_for(timeout=RUN_S * 1000)
+    page.get_by_text(f"CorruptCheckpointError: checkpoint {corrupt} is corrupt").wait_for()
+    page.shots(page, "run-error")
+    page.get_by_role("button", name="Done", exact=True).click()
+
     ds.reload()
-    assert not ds.has_field("trk")
+    assert not ds.has_field("trk") and not ds.has_field("never")
     assert {f: ds.count_values(f"{f}.detections.label") for f in before} == before  # nothing ran
     assert page.locator(f'[data-item-id="{PLUGIN}/track_video"]').count() == 0  # no Track button here

@@ -69,12 +69,16 @@ def test_forms_render_for_the_app(plugins_dir, boxes_dataset):
 
     filled = dict(prompt_source="field", text_field="tag_label", box_field="boxes", mode="instance",
                   label_field="out", mask_storage="files", output_dir={"absolute_path": "/tmp/m"})
-    for name in ("segment_text", "segment_boxes", "segment_points", "track_video"):
+    for name in ("segment_text", "segment_boxes", "segment_points"):
         op = foo.get_operator(f"{PLUGIN}/{name}")
         for params in ({}, filled):
             ctx = ExecutionContext(request_params=dict(dataset_name=boxes_dataset.name, params=params))
             form = op.resolve_type(ctx, "inputs")
             names = list(form.to_json()["type"]["properties"])
-            assert names[0] == "view_target" and "label_field" in names and "variant" in names
+            assert names[:2] == ["view_target", "target_count"] and "label_field" in names and "variant" in names
     box_choices = foo.get_operator(f"{PLUGIN}/segment_boxes").resolve_type(ctx, "inputs")
     assert [c.value for c in box_choices.type.properties["box_field"].view.choices] == ["boxes"]
+    ctx = ExecutionContext(request_params=dict(dataset_name=boxes_dataset.name, params={}))
+    video_form = foo.get_operator(f"{PLUGIN}/track_video").resolve_type(ctx, "inputs")
+    assert list(video_form.type.properties) == ["media"]  # on images: only the error, nothing to fill in
+    assert video_form.type.properties["media"].invalid

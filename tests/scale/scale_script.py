@@ -18,17 +18,23 @@ def make(photo_dir: str, *specs: str) -> None:
         ds.compute_metadata()
 
 
-def race(at: str, rounds: str) -> None:
-    """From the instant ``at`` on, run the body of ``fiftyone delegated launch``'s loop
-    (``execute_queued_operations(limit=1, log=True)``) until the queue is empty.
+def race(sync_dir: str, rounds: str) -> None:
+    """Once the test creates ``sync_dir/go``, run the body of ``fiftyone delegated launch``'s
+    loop (``execute_queued_operations(limit=1, log=True)``) until the queue is empty.
 
     FiftyOne logs ``Running operation <id>`` for each operation this process claimed.
     """
+    import os
+    from pathlib import Path
+
     from fiftyone.operators.delegated import DelegatedOperationService
 
     service = DelegatedOperationService()
-    print("READY", time.time() < float(at), flush=True)  # imported and connected before the instant
-    time.sleep(max(0.0, float(at) - time.time()))
+    service.list_operations(run_state="queued")  # connected and warm
+    sync = Path(sync_dir)
+    (sync / f"ready-{os.getpid()}").touch()
+    while not (sync / "go").exists():
+        time.sleep(0.001)
     for _ in range(int(rounds)):
         service.execute_queued_operations(limit=1, log=True)
         if not service.list_operations(run_state="queued"):

@@ -59,3 +59,19 @@ def test_shards_flag_errors(cli, plugins_dir, dataset):
     assert rc == 2 and "--devices" in err
     rc, out, _ = cli("shards", "--job", "nosuchjob")
     assert rc == 0 and "no sharded jobs found" in out
+
+
+def test_worker_devices_pin_one_launcher_each():
+    from fo_sam3.scale.workers import Workers, device_env, launcher_command, parse_devices
+
+    assert parse_devices("cuda:0, cuda:1") == ["cuda:0", "cuda:1"] and parse_devices("cpu,cpu") == ["cpu", "cpu"]
+    with pytest.raises(ValueError):
+        parse_devices("gpu0")
+    assert device_env("cuda:1") == {"CUDA_VISIBLE_DEVICES": "1"}
+    assert device_env("cpu", threads=1) == {"CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    assert launcher_command(30)[-5:] == ["delegated", "launch", "--monitor", "--monitor-interval", "30"]
+    assert launcher_command(0)[-2:] == ["delegated", "launch"]
+    import os
+
+    assert Workers(["cpu", "cpu"]).threads == [max(1, os.cpu_count() // 2)] * 2  # cores split among cpu workers
+    assert Workers(["cuda:0"]).threads == [None]

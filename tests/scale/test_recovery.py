@@ -4,9 +4,10 @@ import threading
 import time
 import uuid
 
+import pytest
 from bson import ObjectId
 
-from fo_sam3.scale.claim import ShardClaim, claim, claims_collection
+from fo_sam3.scale.claims import ShardClaim, claim, claims_collection
 
 
 def _job(dataset, shards=2):
@@ -24,7 +25,7 @@ def _state(job, stale_after=600):
     return status
 
 
-def test_requeue_stale_then_failed_then_finish(plugins_dir, dataset):
+def test_requeue_stale_then_failed_then_finish(plugins_dir, dataset, capsys):
     from fiftyone.operators.delegated import DelegatedOperationService
     from fiftyone.operators.executor import ExecutionResult
 
@@ -46,6 +47,11 @@ def test_requeue_stale_then_failed_then_finish(plugins_dir, dataset):
     service.set_failed(two, result=ExecutionResult(error="Traceback ...\nRuntimeError: CUDA error: boom"))
     failed = _state(job).shards[1]
     assert failed.state == "failed" and failed.error == "RuntimeError: CUDA error: boom"
+    from fo_sam3.cli import main
+
+    capsys.readouterr()
+    assert main(["shards", "--job", job.job]) == 1  # a failed shard: exit code 1, with its reason
+    assert "shard 2/2  failed     RuntimeError: CUDA error: boom" in capsys.readouterr().out
     assert [s.shard for s in requeue_failed(job.job)] == [2]
 
     results = service.execute_queued_operations(dataset_name=dataset.name)
@@ -114,3 +120,29 @@ def test_claim_context_from_an_execution_context():
                                                         run_doc=ObjectId()))) as second:
             assert not second.held  # another operation on the same shard exits without work
     assert claims_collection().find_one({"_id": f"{job}/3"})["token"] is None
+
+
+def test_a_second_operation_on_a_held_shard_exits_without_work(plugins_dir, dataset):
+    import inspect
+
+    from fiftyone.operators.delegated import DelegatedOperationService
+
+    from fo_sam3.operators.base import Sam3Operator
+
+    if "claim(ctx)" not in inspect.getsource(Sam3Operator.execute):
+        pytest.skip("the operators' execute does not call fo_sam3.scale.claim yet")
+    job = _job(dataset, shards=1)
+    service = DelegatedOperationService()
+    first = ObjectId(job.op_ids[0])
+    copy = service.rerun_operation(first)  # `fiftyone delegated rerun`: the same shard, another operation
+    holder = ShardClaim(f"{job.job}/1", op_id=str(first))
+    assert holder.acquire()  # the first operation is running on some worker
+    try:
+        result = service.execute_operation(service.get(copy.id))
+        assert result.error is None and result.result["done"] == 0
+        assert "not run twice" in result.result["notes"][0] and not dataset.has_field("s")
+    finally:
+        holder.release()
+    result = service.execute_operation(service.get(first))
+    assert result.error is None and result.result["done"] == len(dataset)
+    service.delete_for_dataset(dataset._doc.id)
