@@ -148,9 +148,11 @@ def _groups(order: list[int], hs: np.ndarray, ws: np.ndarray, budget: int) -> It
         yield group
 
 
-def _pack(out: torch.Tensor) -> np.ndarray:
-    """A bool (n, H, W) device tensor to host bool, moved as packed bits off a CPU."""
-    if out.device.type == "cpu":
+def to_host(out: torch.Tensor, packed: bool | None = None) -> np.ndarray:
+    """A bool (n, H, W) device tensor to host bool, moved as packed bits (default: off a CPU)."""
+    if packed is None:
+        packed = out.device.type != "cpu"
+    if not packed:
         return out.numpy()
     n, h, w = out.shape
     pad = (-w) % 8
@@ -238,7 +240,7 @@ def _crop_group(logits, group, extents, taps, threshold, budget) -> Iterator[tup
     has_y, y0, y1 = _first_last(out.any(dim=2))
     has_x, x0, x1 = _first_last(out.any(dim=1))
     has, y0, y1, x0, x1 = ((has_y & has_x).cpu().numpy(), *(t.cpu().numpy() for t in (y0, y1, x0, x1)))
-    host = _pack(out)
+    host = to_host(out)
     for j, k in enumerate(group):
         if not has[j]:
             yield k, CroppedMask(0, 0, _EMPTY)

@@ -34,3 +34,12 @@ def test_crop_to_box_and_round_box():
     assert part.shape == (4, 5) and part.sum() == 4
     assert round_box([1.2, 0.5, 7.1, 12.0], 10, 10) == (1, 0, 8, 10)
     assert mask_to_xyxy(np.zeros((3, 3), bool)) is None
+
+
+def test_packed_transfer_gives_the_same_bits():
+    from fo_sam3.convert.masks import to_host
+
+    g = torch.Generator().manual_seed(0)
+    for shape in [(3, 5, 1), (2, 7, 8), (4, 9, 13), (1, 1, 17)]:
+        out = torch.rand(shape, generator=g) > 0.5
+        assert np.array_equal(to_host(out, packed=True), out.numpy())
