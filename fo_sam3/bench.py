@@ -63,13 +63,29 @@ def _measure(device, out: dict, n: int):
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def _timed(device, out: dict, n: int, fn, repeat: int = 1, after=None) -> None:
+    """Time ``fn`` (``n`` images) ``repeat`` times, calling ``after`` (untimed) after each run;
+    ``out`` gets the fastest run, and every run's img/s."""
+    runs = []
+    for _ in range(max(1, repeat)):
+        one: dict = {}
+        with _measure(device, one, n):
+            fn()
+        if after is not None:
+            after()
+        runs.append(one)
+    out.update(max(runs, key=lambda r: r["img_per_s"]))
+    if len(runs) > 1:
+        out["img_per_s_runs"] = [r["img_per_s"] for r in runs]
+
+
 def _autocast(device):
     from fo_sam3.engine.runtime import autocast
 
     return autocast(device)
 
 
-def bench_processor(model, paths, prompts, device, out, warmup: int = 1):
+def bench_processor(model, paths, prompts, device, out, warmup: int = 1, repeat: int = 1):
     from PIL import Image
     from sam3.model.sam3_image_processor import Sam3Processor
 
@@ -85,11 +101,10 @@ def bench_processor(model, paths, prompts, device, out, warmup: int = 1):
 
     with cpu_forward(device), _autocast(device):
         loop(paths[:warmup])
-        with _measure(device, out, len(paths)):
-            loop(paths)
+        _timed(device, out, len(paths), lambda: loop(paths), repeat)
 
 
-def bench_forward_only(model, paths, prompts, batch_size, device, out, warmup: int = 1):
+def bench_forward_only(model, paths, prompts, batch_size, device, out, warmup: int = 1, repeat: int = 1):
     from fo_sam3.config import SegmentConfig
     from fo_sam3.engine.concept import ConceptPredictor
     from fo_sam3.engine.data import ImageBatch, prepare
@@ -101,17 +116,20 @@ def bench_forward_only(model, paths, prompts, batch_size, device, out, warmup: i
     batches = [ImageBatch(items[s : s + batch_size], []) for s in range(0, len(items), batch_size)]
     if warmup:  # and the text cache
         pred.predict(ImageBatch(items[: min(warmup, batch_size)], []))
-    with _measure(device, out, len(paths)):
+    def timed():
         for b in batches:
             pred.predict(b)
 
+    _timed(device, out, len(paths), timed, repeat)
+
 
 def _segment_settings(detections: int | None, n_prompts: int) -> dict:
-    """``segment`` settings: the default filter, or exactly ``detections`` per image whatever the weights.
+    """``segment`` settings: the default filter, or ``detections`` per image whatever the weights.
 
-    ``detections=N > 0``: keep every score (``confidence=0``), the top
-    ``ceil(N / prompts)`` per prompt and the top N per image. ``0``: keep none
-    (no score is above 1).
+    ``detections=N > 0``: keep every score above 0 (``confidence=0``), the top
+    ``ceil(N / prompts)`` per prompt and the top N per image; a prompt yields
+    fewer only where its scores underflow to exactly 0 (random weights can).
+    ``0``: keep none (no score is above 1).
     """
     if detections is None:
         return {"confidence": 0.5}
@@ -121,7 +139,7 @@ def _segment_settings(detections: int | None, n_prompts: int) -> dict:
 
 
 def bench_fo_sam3(model, dataset, prompts, batch_size, workers, device, out, detections: int | None = None,
-                  warmup: int = 1):
+                  warmup: int = 1, repeat: int = 1):
     """``fo_sam3.segment`` end to end (decode, model, masks, writes), warmed up with the same settings."""
     import fo_sam3
 
@@ -130,10 +148,14 @@ def bench_fo_sam3(model, dataset, prompts, batch_size, workers, device, out, det
     if warmup:
         fo_sam3.segment(dataset.limit(warmup), "bench_warmup", num_workers=0, **common)
         dataset.delete_sample_field("bench_warmup")
-    field = "bench_fo_sam3"
-    with _measure(device, out, len(dataset)):
-        summary = fo_sam3.segment(dataset, field, num_workers=workers, **common)
-    dataset.delete_sample_field(field)  # later runs write into documents of the same size
+    summaries = []
+
+    def timed():
+        summaries.append(fo_sam3.segment(dataset, "bench_fo_sam3", num_workers=workers, **common))
+
+    # deleting the field, untimed: later runs write into documents of the same size
+    _timed(device, out, len(dataset), timed, repeat, after=lambda: dataset.delete_sample_field("bench_fo_sam3"))
+    summary = summaries[-1]
     out.update(settings)
     out["detections"] = summary.detections
     out["detections_per_image"] = round(summary.detections / max(1, summary.done), 2)
@@ -141,7 +163,7 @@ def bench_fo_sam3(model, dataset, prompts, batch_size, workers, device, out, det
         out["failed"] = summary.failed
 
 
-def bench_builtin(model, dataset, prompts, batch_size, workers, device, out, warmup: int = 1):
+def bench_builtin(model, dataset, prompts, batch_size, workers, device, out, warmup: int = 1, repeat: int = 1):
     """FiftyOne's ``segment-anything-3-image-torch`` model class, on the same weights."""
     import fiftyone.utils.sam3 as fosam3
 
@@ -162,10 +184,11 @@ def bench_builtin(model, dataset, prompts, batch_size, workers, device, out, war
         if warmup:
             dataset.limit(warmup).apply_model(builtin, "bench_warmup", batch_size=batch_size, progress=False)
             dataset.delete_sample_field("bench_warmup")
-        with _measure(device, out, len(dataset)):
+        def timed():
             dataset.apply_model(builtin, "bench_builtin", batch_size=batch_size, num_workers=workers,
                                 progress=False)
-    dataset.delete_sample_field("bench_builtin")
+
+        _timed(device, out, len(dataset), timed, repeat, after=lambda: dataset.delete_sample_field("bench_builtin"))
 
 
 ENTRYPOINT_MODULE = "fo_sam3.bench"
@@ -189,7 +212,7 @@ def shared_model(**_kwargs):
     return _SHARED
 
 
-def bench_instance_loop(model, paths, boxes, device, out, warmup: int = 1):
+def bench_instance_loop(model, paths, boxes, device, out, warmup: int = 1, repeat: int = 1):
     from PIL import Image
     from sam3.model.sam3_image_processor import Sam3Processor
 
@@ -205,21 +228,23 @@ def bench_instance_loop(model, paths, boxes, device, out, warmup: int = 1):
 
     with cpu_forward(device), _autocast(device):
         loop(paths[:warmup], boxes[:warmup])
-        with _measure(device, out, len(paths)):
-            loop(paths, boxes)
+        _timed(device, out, len(paths), lambda: loop(paths, boxes), repeat)
 
 
-def bench_instance_fo_sam3(model, dataset, batch_size, workers, device, out, warmup: int = 1):
+def bench_instance_fo_sam3(model, dataset, batch_size, workers, device, out, warmup: int = 1, repeat: int = 1):
     import fo_sam3
 
     common = dict(mode="instance", box_field="gt5", model=model, batch_size=batch_size, progress=False)
     if warmup:
         fo_sam3.segment(dataset.limit(warmup), "bench_warmup", num_workers=0, **common)
         dataset.delete_sample_field("bench_warmup")
-    with _measure(device, out, len(dataset)):
-        summary = fo_sam3.segment(dataset, "bench_inst", num_workers=workers, **common)
-    dataset.delete_sample_field("bench_inst")
-    out["detections"] = summary.detections
+    summaries = []
+
+    def timed():
+        summaries.append(fo_sam3.segment(dataset, "bench_inst", num_workers=workers, **common))
+
+    _timed(device, out, len(dataset), timed, repeat, after=lambda: dataset.delete_sample_field("bench_inst"))
+    out["detections"] = summaries[-1].detections
 
 
 def _add_boxes(dataset):
@@ -312,6 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
     ap.add_argument("--warmup-images", type=int, default=None,
                     help="images each method processes once, untimed, before it is timed (default: --batch-size)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="timed runs per method after its warm-up; the fastest is reported, with every run's "
+                         "img/s in img_per_s_runs (default 1)")
     ap.add_argument("--detections-per-image", type=_counts, default=[], metavar="N[,N...]",
                     help="also time fo_sam3 end to end at exactly N detections per image whatever the weights "
                          "(confidence=0, topk_per_query=ceil(N/prompts), topk_per_image=N; 0 keeps none), "
@@ -326,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
 def parse(argv):
     ap = build_parser()
     args = ap.parse_args(argv)
-    for name in ("images", "batch_size"):
+    for name in ("images", "batch_size", "repeat"):
         if getattr(args, name) < 1:
             ap.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.num_workers < 0 or (args.warmup_images is not None and args.warmup_images < 0):
@@ -382,6 +410,7 @@ def run(args, model=None) -> dict:
     prompts = [p.strip() for p in args.prompts.split(",") if p.strip()]
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     warm = args.batch_size if args.warmup_images is None else args.warmup_images
+    r = args.repeat
     if model is None:
         model = build_sam3(args.variant, checkpoint=args.checkpoint, device=device, seed=0, instance_interactive=True)
     else:
@@ -394,33 +423,33 @@ def run(args, model=None) -> dict:
         dataset.compute_metadata(progress=False)
         try:
             if "processor" not in skip:
-                bench_processor(model, paths, prompts, device, results.setdefault("sam3_processor_loop", {}), warm)
+                bench_processor(model, paths, prompts, device, results.setdefault("sam3_processor_loop", {}), warm, r)
             if "forward" not in skip:
                 bench_forward_only(model, paths, prompts, args.batch_size, device,
-                                   results.setdefault("fo_sam3_forward_only", {}), warm)
+                                   results.setdefault("fo_sam3_forward_only", {}), warm, r)
             if "fo_sam3" not in skip:
                 bench_fo_sam3(model, dataset, prompts, args.batch_size, args.num_workers, device,
-                              results.setdefault("fo_sam3", {}), warmup=warm)
+                              results.setdefault("fo_sam3", {}), warmup=warm, repeat=r)
             for n in args.detections_per_image:
                 bench_fo_sam3(model, dataset, prompts, args.batch_size, args.num_workers, device,
-                              results.setdefault(e2e_key(n), {}), detections=n, warmup=warm)
+                              results.setdefault(e2e_key(n), {}), detections=n, warmup=warm, repeat=r)
             if "builtin" not in skip:
                 try:
                     bench_builtin(model, dataset, prompts, args.batch_size, args.num_workers, device,
-                                  results.setdefault("fiftyone_builtin", {}), warm)
+                                  results.setdefault("fiftyone_builtin", {}), warm, r)
                 except Exception as e:  # reported, not hidden
                     results["fiftyone_builtin"] = {"error": f"{type(e).__name__}: {e}"[:300]}
             if "instance" not in skip:
                 boxes = _add_boxes(dataset)
                 bench_instance_loop(model, paths, boxes, device, results.setdefault("instance_predict_inst_loop", {}),
-                                    warm)
+                                    warm, r)
                 bench_instance_fo_sam3(model, dataset, args.batch_size, args.num_workers, device,
-                                       results.setdefault("instance_fo_sam3", {}), warm)
+                                       results.setdefault("instance_fo_sam3", {}), warm, r)
         finally:
             dataset.delete()
     return {"machine": machine(), "variant": args.variant, "device": str(device), "images": args.images,
             "prompts": prompts, "batch_size": args.batch_size, "num_workers": args.num_workers,
-            "warmup_images": warm, "results": results, "ratios": _ratios(results)}
+            "warmup_images": warm, "repeat": r, "results": results, "ratios": _ratios(results)}
 
 
 def _ratios(r: dict) -> dict:

@@ -27,8 +27,9 @@ def test_writer_only_benchmark_writes_the_same_masks_both_ways(capsys):
 
 
 def test_bench_times_fixed_detection_counts_and_fiftyones_builtin(tiny_inst_model):
-    args = bench.parse(["--images", "1", "--batch-size", "1", "--warmup-images", "1", "--prompts", "person,cat",
-                        "--detections-per-image", "0,3", "--skip", "processor,instance,fo_sam3"])
+    args = bench.parse(["--images", "1", "--batch-size", "1", "--warmup-images", "1", "--repeat", "2",
+                        "--prompts", "person,cat", "--detections-per-image", "0,3",
+                        "--skip", "processor,instance,fo_sam3"])
     report = bench.run(args, model=tiny_inst_model)
     results = report["results"]
     assert set(results) == {"fo_sam3_forward_only", bench.e2e_key(0), bench.e2e_key(3), "fiftyone_builtin"}
@@ -36,7 +37,7 @@ def test_bench_times_fixed_detection_counts_and_fiftyones_builtin(tiny_inst_mode
     three = results[bench.e2e_key(3)]
     assert three["detections"] == 3 and three["topk_per_query"] == 2 and three["topk_per_image"] == 3
     assert "error" not in results["fiftyone_builtin"], results["fiftyone_builtin"]
-    assert all(r["img_per_s"] > 0 for r in results.values())
+    assert all(r["img_per_s"] > 0 and len(r["img_per_s_runs"]) == 2 for r in results.values())
     assert f"{bench.e2e_key(3)}_vs_forward_only" in report["ratios"]
 
 

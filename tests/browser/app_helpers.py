@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 PLUGIN = "@fo-sam3/sam3"
 RUN_S = 120  # an immediate run of the tiny model on a few samples (model build included)
@@ -21,16 +20,20 @@ def open_dataset(page, server, name: str, view: str | None = None) -> None:
         pass
 
 
-def browse_operations(page, query: str):
-    """The "Browse operations" button, then type ``query``; returns the list's entries."""
-    page.locator('[data-cy="action-browse-operations"]').click()
+def browse_operations(page, query: str, key: bool = False):
+    """The "Browse operations" button (or the backtick key), then type ``query``;
+    returns the list's entries."""
+    if key:
+        page.keyboard.press("`")
+    else:
+        page.locator('[data-cy="action-browse-operations"]').click()
     page.keyboard.type(query)
     return page.get_by_text(re.compile(r"^SAM3: "))
 
 
 def open_operator(page, label: str) -> None:
-    """Open an operator's form from the operator browser."""
-    browse_operations(page, label)
+    """Open an operator's form from the operator browser (opened with the backtick key)."""
+    browse_operations(page, label, key=True)
     page.get_by_text(label, exact=True).first.click()
     form_title(page, label).wait_for()
 
@@ -52,13 +55,6 @@ def fill(page, label: str, value: str) -> None:
     box = field_input(page, label)
     box.fill(value)
     box.blur()  # the form re-resolves on change
-
-
-def choose(page, label: str, choice: str) -> None:
-    """Pick ``choice`` in the dropdown labeled ``label``."""
-    dropdown_options(page, label)
-    page.get_by_role("option", name=choice, exact=False).first.click()
-    page.keyboard.press("Escape") if page.get_by_role("listbox").count() else None
 
 
 def dropdown_options(page, label: str) -> list[str]:
@@ -93,13 +89,3 @@ def wait_for_done(page, timeout_s: float = RUN_S) -> str:
 
 def sidebar_field(page, name: str):
     return page.locator(f'[data-cy="sidebar-field-{name}"]')
-
-
-def wait_until(predicate, timeout_s: float, every_s: float = 0.5, what: str = "condition"):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every_s)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from app_helpers import (
-    PLUGIN, RUN_S, choose, dropdown_options, execute_button, fill, open_dataset, schedule, sidebar_field,
+    PLUGIN, RUN_S, dropdown_options, execute_button, fill, open_dataset, schedule, sidebar_field,
     wait_for_done,
 )
 
@@ -49,6 +49,8 @@ def test_scheduled_run_appears_after_a_worker_ran_it(page, app_server, dataset):
     doc = service.get(queued.id)
     assert doc.run_state == ExecutionRunState.COMPLETED
     assert doc.result.result["done"] == len(ds)
+
+    service.delete_operation(doc.id)
 
     page.reload()
     sidebar_field(page, "later").wait_for()
