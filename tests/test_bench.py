@@ -27,7 +27,7 @@ def test_writer_only_benchmark_writes_the_same_masks_both_ways(capsys):
 
 
 def test_bench_times_fixed_detection_counts_and_fiftyones_builtin(tiny_inst_model):
-    args = bench.parse(["--images", "1", "--batch-size", "1", "--warmup-images", "1", "--repeat", "2",
+    args = bench.parse(["--images", "1", "--batch-size", "1", "--warmup-images", "1",
                         "--prompts", "person,cat", "--detections-per-image", "0,3",
                         "--skip", "processor,instance,fo_sam3"])
     report = bench.run(args, model=tiny_inst_model)
@@ -37,7 +37,7 @@ def test_bench_times_fixed_detection_counts_and_fiftyones_builtin(tiny_inst_mode
     three = results[bench.e2e_key(3)]
     assert three["detections"] == 3 and three["topk_per_query"] == 2 and three["topk_per_image"] == 3
     assert "error" not in results["fiftyone_builtin"], results["fiftyone_builtin"]
-    assert all(r["img_per_s"] > 0 and len(r["img_per_s_runs"]) == 2 for r in results.values())
+    assert all(r["img_per_s"] > 0 for r in results.values())
     assert f"{bench.e2e_key(3)}_vs_forward_only" in report["ratios"]
 
 
@@ -56,6 +56,23 @@ def test_shared_model_reaches_fiftyone_when_bench_runs_as_main():
         bench._SHARED = None
     with pytest.raises(RuntimeError, match="no model to share"):
         bench.shared_model()
+
+
+def test_repeated_timing_reports_the_fastest_run_and_cleans_up_untimed():
+    import time
+
+    import torch
+
+    calls, cleanups, out = [], [], {}
+
+    def run():
+        calls.append(1)
+        time.sleep(0.01 * len(calls))  # later runs are slower
+
+    bench._timed(torch.device("cpu"), out, 4, run, repeat=3, after=lambda: cleanups.append(1))
+    assert len(calls) == len(cleanups) == 3
+    assert len(out["img_per_s_runs"]) == 3 and out["img_per_s"] == max(out["img_per_s_runs"])
+    assert out["images"] == 4 and out["seconds"] < 0.02
 
 
 def test_every_option_has_help():

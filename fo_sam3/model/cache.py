@@ -37,7 +37,7 @@ def get_model(
                 variant or "full",
                 checkpoint=checkpoint,
                 device=device,
-                seed=0 if checkpoint == "random" else None,
+                seed=0 if checkpoint == "random" or (variant == "tiny" and checkpoint is None) else None,
                 instance_interactive=instance_interactive,
             )
         return _models[key]

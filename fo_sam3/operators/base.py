@@ -145,7 +145,7 @@ class Sam3Operator(foo.Operator):
         forms.add_output_field(inputs, ctx, prompt_fields=prompt_fields, frames=self.FRAMES)
         forms.add_model_inputs(inputs, ctx)
         forms.add_run_settings(inputs, ctx, self.threshold_help(ctx), masks=self.MASK_FILES,
-                               batch=self.BATCHED)
+                               batch=self.BATCHED, outputs=not self.FRAMES)
         return types.Property(inputs, view=types.View(label=self.LABEL, description=self.DESCRIPTION))
 
     def threshold_help(self, ctx) -> str:

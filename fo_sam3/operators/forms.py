@@ -197,8 +197,8 @@ def add_output_field(inputs, ctx, prompt_fields=(), frames=False):
         ))
 
 
-def add_run_settings(inputs, ctx, threshold_help: str, masks=True, batch=True):
-    """Threshold, batch size, mask storage."""
+def add_run_settings(inputs, ctx, threshold_help: str, masks=True, batch=True, outputs=True):
+    """Threshold, batch size, mask storage, mask clean-up and extra output formats."""
     trial = checkpoint_status(ctx)[1] is not None
     if trial:
         threshold_help += f". {TRIAL_CONFIDENCE} here: the trial model's scores are low, and 0.5 would keep nothing"
@@ -209,6 +209,25 @@ def add_run_settings(inputs, ctx, threshold_help: str, masks=True, batch=True):
                    description="Images per forward pass (larger is faster on a GPU, if memory allows)")
     if masks:
         add_mask_storage(inputs, ctx)
+    add_cleanup(inputs)
+    if outputs:
+        add_outputs(inputs)
+
+
+def add_cleanup(inputs):
+    """Mask clean-up, off by default (see ``fo_sam3.convert.cleanup``)."""
+    inputs.float("min_area", min=0.0, label="Drop mask pieces under (pixels)",
+                 description="Below 1: a fraction of the box. Empty: keep every piece")
+    inputs.bool("fill_holes", default=False, label="Fill holes in masks")
+    inputs.bool("largest_component", default=False, label="Keep only the largest piece of each mask")
+
+
+def add_outputs(inputs):
+    """Extra output formats written next to the Detections field."""
+    for kind, label in (("segmentation", "Also a semantic Segmentation (FIELD_seg)"),
+                        ("polylines", "Also Polylines (FIELD_polylines)"),
+                        ("rle", "Also COCO RLE in each detection's rle attribute")):
+        inputs.bool(f"output_{kind}", default=False, label=label)
 
 
 def add_mask_storage(inputs, ctx):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import DEFAULT_CONFIDENCE, SegmentConfig
+from ..config import DEFAULT_CONFIDENCE, OUTPUTS, SegmentConfig
 
 VARIANTS = ("full", "tiny")
 RANDOM = "random"  # = fo_sam3.model.checkpoint.RANDOM (not imported: that imports torch)
@@ -62,6 +62,10 @@ class RunParams:
     overwrite: bool = False
     skip_existing: bool = False
     num_workers: int | None = None
+    min_area: float | None = None
+    fill_holes: bool = False
+    largest_component: bool = False
+    outputs: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.variant not in VARIANTS:
@@ -91,7 +95,17 @@ class RunParams:
             overwrite=bool(params.get("overwrite", False)),
             skip_existing=bool(params.get("skip_existing", False)),
             num_workers=workers,
+            min_area=params.get("min_area") or None,
+            fill_holes=bool(params.get("fill_holes", False)),
+            largest_component=bool(params.get("largest_component", False)),
+            outputs=tuple(k for k in OUTPUTS[1:] if params.get(f"output_{k}")),
         )
+
+    def cleanup_kwargs(self) -> dict:
+        """Mask clean-up settings that are on (every mode, video too)."""
+        out = {"min_area": self.min_area, "fill_holes": self.fill_holes or None,
+               "largest_component": self.largest_component or None}
+        return {k: v for k, v in out.items() if v is not None}
 
     def model_kwargs(self) -> dict:
         return {"checkpoint": self.checkpoint, "variant": self.variant}
@@ -108,6 +122,9 @@ class RunParams:
         )
         if self.num_workers is not None:
             out["num_workers"] = self.num_workers
+        out.update(self.cleanup_kwargs())
+        if self.outputs:
+            out["output"] = ["detections", *self.outputs]
         return out
 
 

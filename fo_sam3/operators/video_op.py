@@ -82,7 +82,7 @@ class TrackVideo(Sam3Operator):
             direction=params.get("direction") or "both",
             confidence=run_params.confidence, overwrite=run_params.overwrite,
             skip_existing=run_params.skip_existing, progress=progress,
-            **run_params.model_kwargs(),
+            **run_params.model_kwargs(), **run_params.cleanup_kwargs(),
         )
 
 

@@ -94,3 +94,12 @@ def test_refine_masks_operator_refines_in_place(run_op, dataset):
     dets = dataset.first().gt.detections
     assert dets[0].refined is True and dets[0].mask is not None
     assert dets[1].mask is None and not dets[1].has_field("refined")  # no clicks: untouched
+
+
+def test_cleanup_and_extra_outputs_from_the_form(run_op, dataset):
+    result = run_op("segment_text", dataset, view=dataset.limit(2), text="cat", label_field="sam",
+                    variant="tiny", checkpoint="random", confidence=0.0, largest_component=True,
+                    fill_holes=True, output_segmentation=True, output_rle=True)
+    assert result.result["done"] == 2
+    sample = dataset.first()
+    assert sample["sam_seg"] is not None and all(d.rle is not None for d in sample.sam.detections)
