@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+from dataclasses import dataclass
+from typing import Any, Callable
 import importlib
 import json
 import math
@@ -63,20 +65,53 @@ def _measure(device, out: dict, n: int):
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _timed(device, out: dict, n: int, fn, repeat: int = 1, after=None) -> None:
-    """Time ``fn`` (``n`` images) ``repeat`` times, calling ``after`` (untimed) after each run;
-    ``out`` gets the fastest run, and every run's img/s."""
-    runs = []
+@dataclass
+class Timed:
+    """A method ready to be timed (already warmed up).
+
+    ``run`` processes ``images`` images once; ``after`` (untimed) restores the
+    dataset after each run; ``extras`` adds counts to the method's result.
+    """
+
+    images: int
+    run: Callable[[], Any]
+    after: Callable[[], Any] | None = None
+    extras: Callable[[], dict] = dict
+
+
+def time_methods(methods: dict[str, Timed], device, repeat: int = 1) -> dict[str, dict]:
+    """Time every method ``repeat`` times, round robin (so a slow spell of a shared machine
+    hits them all alike); each result is the method's fastest run, with every run's img/s.
+
+    A method whose run raises is reported as ``{"error": ...}`` and not run again.
+    """
+    runs: dict[str, list[dict]] = {name: [] for name in methods}
+    errors: dict[str, str] = {}
     for _ in range(max(1, repeat)):
-        one: dict = {}
-        with _measure(device, one, n):
-            fn()
-        if after is not None:
-            after()
-        runs.append(one)
-    out.update(max(runs, key=lambda r: r["img_per_s"]))
-    if len(runs) > 1:
-        out["img_per_s_runs"] = [r["img_per_s"] for r in runs]
+        for name, method in methods.items():
+            if name in errors:
+                continue
+            one: dict = {}
+            try:
+                with _measure(device, one, method.images):
+                    method.run()
+            except Exception as e:  # reported, not hidden
+                errors[name] = f"{type(e).__name__}: {e}"[:300]
+            finally:
+                if method.after is not None:
+                    method.after()
+            if name not in errors:
+                runs[name].append(one)
+    results = {}
+    for name, method in methods.items():
+        if name in errors:
+            results[name] = {"error": errors[name]}
+            continue
+        best = dict(max(runs[name], key=lambda r: r["img_per_s"]))
+        if len(runs[name]) > 1:
+            best["img_per_s_runs"] = [r["img_per_s"] for r in runs[name]]
+        results[name] = {**best, **method.extras()}
+    return results
 
 
 def _autocast(device):
@@ -85,7 +120,8 @@ def _autocast(device):
     return autocast(device)
 
 
-def bench_processor(model, paths, prompts, device, out, warmup: int = 1, repeat: int = 1):
+def bench_processor(model, paths, prompts, device, warmup: int = 1) -> Timed:
+    """sam3's documented loop: ``set_image``, then ``set_text_prompt`` per prompt."""
     from PIL import Image
     from sam3.model.sam3_image_processor import Sam3Processor
 
@@ -94,17 +130,18 @@ def bench_processor(model, paths, prompts, device, out, warmup: int = 1, repeat:
     proc = Sam3Processor(model, device=str(device), confidence_threshold=0.5)
 
     def loop(images):
-        for p in images:
-            state = proc.set_image(Image.open(p).convert("RGB"))
-            for text in prompts:
-                proc.set_text_prompt(text, state)
+        with cpu_forward(device), _autocast(device):
+            for p in images:
+                state = proc.set_image(Image.open(p).convert("RGB"))
+                for text in prompts:
+                    proc.set_text_prompt(text, state)
 
-    with cpu_forward(device), _autocast(device):
-        loop(paths[:warmup])
-        _timed(device, out, len(paths), lambda: loop(paths), repeat)
+    loop(paths[:warmup])
+    return Timed(len(paths), lambda: loop(paths))
 
 
-def bench_forward_only(model, paths, prompts, batch_size, device, out, warmup: int = 1, repeat: int = 1):
+def bench_forward_only(model, paths, prompts, batch_size, device, warmup: int = 1) -> Timed:
+    """fo_sam3's predictor alone, on images decoded beforehand (no masks, no writes)."""
     from fo_sam3.config import SegmentConfig
     from fo_sam3.engine.concept import ConceptPredictor
     from fo_sam3.engine.data import ImageBatch, prepare
@@ -116,11 +153,12 @@ def bench_forward_only(model, paths, prompts, batch_size, device, out, warmup: i
     batches = [ImageBatch(items[s : s + batch_size], []) for s in range(0, len(items), batch_size)]
     if warmup:  # and the text cache
         pred.predict(ImageBatch(items[: min(warmup, batch_size)], []))
-    def timed():
+
+    def run():
         for b in batches:
             pred.predict(b)
 
-    _timed(device, out, len(paths), timed, repeat)
+    return Timed(len(paths), run)
 
 
 def _segment_settings(detections: int | None, n_prompts: int) -> dict:
@@ -138,9 +176,13 @@ def _segment_settings(detections: int | None, n_prompts: int) -> dict:
     return {"confidence": 0.0, "topk_per_query": math.ceil(detections / n_prompts), "topk_per_image": detections}
 
 
-def bench_fo_sam3(model, dataset, prompts, batch_size, workers, device, out, detections: int | None = None,
-                  warmup: int = 1, repeat: int = 1):
-    """``fo_sam3.segment`` end to end (decode, model, masks, writes), warmed up with the same settings."""
+def bench_fo_sam3(model, dataset, prompts, batch_size, workers, detections: int | None = None,
+                  warmup: int = 1) -> Timed:
+    """``fo_sam3.segment`` end to end (decode, model, masks, writes), warmed up with the same settings.
+
+    Each run writes a fresh field, deleted after it (untimed), so every run
+    writes into documents of the same size.
+    """
     import fo_sam3
 
     settings = _segment_settings(detections, len(prompts))
@@ -150,20 +192,25 @@ def bench_fo_sam3(model, dataset, prompts, batch_size, workers, device, out, det
         dataset.delete_sample_field("bench_warmup")
     summaries = []
 
-    def timed():
-        summaries.append(fo_sam3.segment(dataset, "bench_fo_sam3", num_workers=workers, **common))
+    def extras():
+        summary = summaries[-1]
+        out = dict(settings, detections=summary.detections,
+                   detections_per_image=round(summary.detections / max(1, summary.done), 2))
+        if summary.failed:
+            out["failed"] = summary.failed
+        return out
 
-    # deleting the field, untimed: later runs write into documents of the same size
-    _timed(device, out, len(dataset), timed, repeat, after=lambda: dataset.delete_sample_field("bench_fo_sam3"))
-    summary = summaries[-1]
-    out.update(settings)
-    out["detections"] = summary.detections
-    out["detections_per_image"] = round(summary.detections / max(1, summary.done), 2)
-    if summary.failed:
-        out["failed"] = summary.failed
+    return Timed(len(dataset),
+                 lambda: summaries.append(fo_sam3.segment(dataset, "bench_fo_sam3", num_workers=workers, **common)),
+                 after=lambda: _drop_field(dataset, "bench_fo_sam3"), extras=extras)
 
 
-def bench_builtin(model, dataset, prompts, batch_size, workers, device, out, warmup: int = 1, repeat: int = 1):
+def _drop_field(dataset, field: str) -> None:
+    if dataset.has_sample_field(field):
+        dataset.delete_sample_field(field)
+
+
+def bench_builtin(model, dataset, prompts, batch_size, workers, device, warmup: int = 1) -> Timed:
     """FiftyOne's ``segment-anything-3-image-torch`` model class, on the same weights."""
     import fiftyone.utils.sam3 as fosam3
 
@@ -180,15 +227,16 @@ def bench_builtin(model, dataset, prompts, batch_size, workers, device, out, war
         "device": str(device),
     })
     builtin = fosam3.SegmentAnything3ImageModel(config)
-    with cpu_forward(device):
-        if warmup:
-            dataset.limit(warmup).apply_model(builtin, "bench_warmup", batch_size=batch_size, progress=False)
-            dataset.delete_sample_field("bench_warmup")
-        def timed():
-            dataset.apply_model(builtin, "bench_builtin", batch_size=batch_size, num_workers=workers,
-                                progress=False)
 
-        _timed(device, out, len(dataset), timed, repeat, after=lambda: dataset.delete_sample_field("bench_builtin"))
+    def apply(samples, field, **kwargs):
+        with cpu_forward(device):
+            samples.apply_model(builtin, field, batch_size=batch_size, progress=False, **kwargs)
+
+    if warmup:
+        apply(dataset.limit(warmup), "bench_warmup")
+        dataset.delete_sample_field("bench_warmup")
+    return Timed(len(dataset), lambda: apply(dataset, "bench_builtin", num_workers=workers),
+                 after=lambda: _drop_field(dataset, "bench_builtin"))
 
 
 ENTRYPOINT_MODULE = "fo_sam3.bench"
@@ -212,7 +260,8 @@ def shared_model(**_kwargs):
     return _SHARED
 
 
-def bench_instance_loop(model, paths, boxes, device, out, warmup: int = 1, repeat: int = 1):
+def bench_instance_loop(model, paths, boxes, device, warmup: int = 1) -> Timed:
+    """A per-image ``set_image`` + ``predict_inst`` loop over each image's boxes."""
     from PIL import Image
     from sam3.model.sam3_image_processor import Sam3Processor
 
@@ -221,17 +270,18 @@ def bench_instance_loop(model, paths, boxes, device, out, warmup: int = 1, repea
     proc = Sam3Processor(model, device=str(device))
 
     def loop(images, image_boxes):
-        for p, b in zip(images, image_boxes):
-            image = Image.open(p).convert("RGB")
-            state = proc.set_image(image)
-            model.predict_inst(state, box=b, multimask_output=False)
+        with cpu_forward(device), _autocast(device):
+            for p, b in zip(images, image_boxes):
+                image = Image.open(p).convert("RGB")
+                state = proc.set_image(image)
+                model.predict_inst(state, box=b, multimask_output=False)
 
-    with cpu_forward(device), _autocast(device):
-        loop(paths[:warmup], boxes[:warmup])
-        _timed(device, out, len(paths), lambda: loop(paths, boxes), repeat)
+    loop(paths[:warmup], boxes[:warmup])
+    return Timed(len(paths), lambda: loop(paths, boxes))
 
 
-def bench_instance_fo_sam3(model, dataset, batch_size, workers, device, out, warmup: int = 1, repeat: int = 1):
+def bench_instance_fo_sam3(model, dataset, batch_size, workers, warmup: int = 1) -> Timed:
+    """``fo_sam3.segment(mode="instance")`` on the ``gt5`` boxes, end to end."""
     import fo_sam3
 
     common = dict(mode="instance", box_field="gt5", model=model, batch_size=batch_size, progress=False)
@@ -239,12 +289,10 @@ def bench_instance_fo_sam3(model, dataset, batch_size, workers, device, out, war
         fo_sam3.segment(dataset.limit(warmup), "bench_warmup", num_workers=0, **common)
         dataset.delete_sample_field("bench_warmup")
     summaries = []
-
-    def timed():
-        summaries.append(fo_sam3.segment(dataset, "bench_inst", num_workers=workers, **common))
-
-    _timed(device, out, len(dataset), timed, repeat, after=lambda: dataset.delete_sample_field("bench_inst"))
-    out["detections"] = summaries[-1].detections
+    return Timed(len(dataset),
+                 lambda: summaries.append(fo_sam3.segment(dataset, "bench_inst", num_workers=workers, **common)),
+                 after=lambda: _drop_field(dataset, "bench_inst"),
+                 extras=lambda: {"detections": summaries[-1].detections})
 
 
 def _add_boxes(dataset):
@@ -338,8 +386,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--warmup-images", type=int, default=None,
                     help="images each method processes once, untimed, before it is timed (default: --batch-size)")
     ap.add_argument("--repeat", type=int, default=1,
-                    help="timed runs per method after its warm-up; the fastest is reported, with every run's "
-                         "img/s in img_per_s_runs (default 1)")
+                    help="timed runs per method, round robin over the methods after all are warmed up; the "
+                         "fastest is reported, with every run's img/s in img_per_s_runs (default 1)")
     ap.add_argument("--detections-per-image", type=_counts, default=[], metavar="N[,N...]",
                     help="also time fo_sam3 end to end at exactly N detections per image whatever the weights "
                          "(confidence=0, topk_per_query=ceil(N/prompts), topk_per_image=N; 0 keeps none), "
@@ -410,46 +458,47 @@ def run(args, model=None) -> dict:
     prompts = [p.strip() for p in args.prompts.split(",") if p.strip()]
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     warm = args.batch_size if args.warmup_images is None else args.warmup_images
-    r = args.repeat
     if model is None:
         model = build_sam3(args.variant, checkpoint=args.checkpoint, device=device, seed=0, instance_interactive=True)
     else:
         device = next(model.parameters()).device
-    results: dict[str, dict] = {}
+    methods: dict[str, Timed] = {}
+    errors: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as folder:
         paths = _photos(args.images, folder)
         dataset = fo.Dataset()
         dataset.add_samples([fo.Sample(filepath=p) for p in paths], progress=False)
         dataset.compute_metadata(progress=False)
-        try:
+        try:  # every method is built and warmed up first, then all are timed round robin
             if "processor" not in skip:
-                bench_processor(model, paths, prompts, device, results.setdefault("sam3_processor_loop", {}), warm, r)
+                methods["sam3_processor_loop"] = bench_processor(model, paths, prompts, device, warm)
             if "forward" not in skip:
-                bench_forward_only(model, paths, prompts, args.batch_size, device,
-                                   results.setdefault("fo_sam3_forward_only", {}), warm, r)
+                methods["fo_sam3_forward_only"] = bench_forward_only(model, paths, prompts, args.batch_size,
+                                                                     device, warm)
             if "fo_sam3" not in skip:
-                bench_fo_sam3(model, dataset, prompts, args.batch_size, args.num_workers, device,
-                              results.setdefault("fo_sam3", {}), warmup=warm, repeat=r)
+                methods["fo_sam3"] = bench_fo_sam3(model, dataset, prompts, args.batch_size, args.num_workers,
+                                                   warmup=warm)
             for n in args.detections_per_image:
-                bench_fo_sam3(model, dataset, prompts, args.batch_size, args.num_workers, device,
-                              results.setdefault(e2e_key(n), {}), detections=n, warmup=warm, repeat=r)
+                methods[e2e_key(n)] = bench_fo_sam3(model, dataset, prompts, args.batch_size, args.num_workers,
+                                                    detections=n, warmup=warm)
             if "builtin" not in skip:
                 try:
-                    bench_builtin(model, dataset, prompts, args.batch_size, args.num_workers, device,
-                                  results.setdefault("fiftyone_builtin", {}), warm, r)
+                    methods["fiftyone_builtin"] = bench_builtin(model, dataset, prompts, args.batch_size,
+                                                                args.num_workers, device, warm)
                 except Exception as e:  # reported, not hidden
-                    results["fiftyone_builtin"] = {"error": f"{type(e).__name__}: {e}"[:300]}
+                    errors["fiftyone_builtin"] = {"error": f"{type(e).__name__}: {e}"[:300]}
             if "instance" not in skip:
                 boxes = _add_boxes(dataset)
-                bench_instance_loop(model, paths, boxes, device, results.setdefault("instance_predict_inst_loop", {}),
-                                    warm, r)
-                bench_instance_fo_sam3(model, dataset, args.batch_size, args.num_workers, device,
-                                       results.setdefault("instance_fo_sam3", {}), warm, r)
+                methods["instance_predict_inst_loop"] = bench_instance_loop(model, paths, boxes, device, warm)
+                methods["instance_fo_sam3"] = bench_instance_fo_sam3(model, dataset, args.batch_size,
+                                                                     args.num_workers, warm)
+            results = time_methods(methods, device, args.repeat)
+            results.update(errors)
         finally:
             dataset.delete()
     return {"machine": machine(), "variant": args.variant, "device": str(device), "images": args.images,
             "prompts": prompts, "batch_size": args.batch_size, "num_workers": args.num_workers,
-            "warmup_images": warm, "repeat": r, "results": results, "ratios": _ratios(results)}
+            "warmup_images": warm, "repeat": args.repeat, "results": results, "ratios": _ratios(results)}
 
 
 def _ratios(r: dict) -> dict:

@@ -41,12 +41,15 @@ def test_bench_times_fixed_detection_counts_and_fiftyones_builtin(tiny_inst_mode
     assert f"{bench.e2e_key(3)}_vs_forward_only" in report["ratios"]
 
 
-def test_shared_model_reaches_fiftyone_when_bench_runs_as_main():
+def test_shared_model_reaches_fiftyone_when_bench_runs_as_main(monkeypatch):
     """``python -m fo_sam3.bench`` runs this file as ``__main__``; FiftyOne imports ``fo_sam3.bench``."""
+    import sys
+
     import eta.core.utils as etau
 
     spec = importlib.util.spec_from_file_location("__main_copy__", bench.__file__)
     as_main = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "__main_copy__", as_main)
     spec.loader.exec_module(as_main)
     model = object()
     try:
@@ -58,21 +61,35 @@ def test_shared_model_reaches_fiftyone_when_bench_runs_as_main():
         bench.shared_model()
 
 
-def test_repeated_timing_reports_the_fastest_run_and_cleans_up_untimed():
+def test_methods_are_timed_round_robin_fastest_run_reported_failures_kept_apart():
     import time
 
     import torch
 
-    calls, cleanups, out = [], [], {}
+    order, cleanups = [], []
 
-    def run():
-        calls.append(1)
-        time.sleep(0.01 * len(calls))  # later runs are slower
+    def run(name, delay):
+        def go():
+            order.append(name)
+            time.sleep(delay * order.count(name))  # later runs are slower
+        return go
 
-    bench._timed(torch.device("cpu"), out, 4, run, repeat=3, after=lambda: cleanups.append(1))
-    assert len(calls) == len(cleanups) == 3
-    assert len(out["img_per_s_runs"]) == 3 and out["img_per_s"] == max(out["img_per_s_runs"])
-    assert out["images"] == 4 and out["seconds"] < 0.02
+    def broken():
+        order.append("broken")
+        raise ValueError("boom")
+
+    methods = {
+        "a": bench.Timed(4, run("a", 0.01), after=lambda: cleanups.append("a"), extras=lambda: {"detections": 7}),
+        "b": bench.Timed(2, run("b", 0.001)),
+        "broken": bench.Timed(1, broken, after=lambda: cleanups.append("broken")),
+    }
+    results = bench.time_methods(methods, torch.device("cpu"), repeat=3)
+    assert order == ["a", "b", "broken", "a", "b", "a", "b"]  # round robin; a failure is not retried
+    assert cleanups == ["a", "broken", "a", "a"]
+    a = results["a"]
+    assert len(a["img_per_s_runs"]) == 3 and a["img_per_s"] == max(a["img_per_s_runs"]) and a["detections"] == 7
+    assert a["images"] == 4 and a["seconds"] < 0.02
+    assert results["broken"] == {"error": "ValueError: boom"}
 
 
 def test_every_option_has_help():

@@ -99,8 +99,8 @@ def app_server(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module")
+def browser():  # not session: a live Playwright keeps an event loop running for later tests
     assert os.path.exists(CHROMIUM), f"{CHROMIUM} is required (make system installs Debian's chromium)"
     from playwright.sync_api import sync_playwright
 
