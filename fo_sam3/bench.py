@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from dataclasses import dataclass
-from typing import Any, Callable
 import importlib
 import json
 import math
@@ -23,6 +21,8 @@ import resource
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -254,7 +254,7 @@ def share_model(model) -> None:
 
 
 def shared_model(**_kwargs):
-    """Entrypoint that hands FiftyOne's built-in wrapper the benchmark's model."""
+    """Entry point that hands FiftyOne's built-in wrapper the benchmark's model."""
     if _SHARED is None:
         raise RuntimeError("no model to share: bench_builtin sets it before FiftyOne loads this entry point")
     return _SHARED

@@ -40,6 +40,13 @@ class Failed:
     reason: str
 
 
+def _one_torch_thread() -> None:
+    """Pool threads crop one mask group each: no intra-op team per thread on top of the model's."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 def _too_large(reason: str) -> bool:
     text = reason.lower()
     return "bsonobj size" in text or "too large" in text or "larger than" in text
@@ -98,7 +105,8 @@ class OutputStage:
         self.encode, self.on_done, self.on_fail, self.on_note = encode, on_done, on_fail, on_note
         self.write_batch, self.write_bytes, self.mask_dir = write_batch, write_bytes, mask_dir
         self.before_write = before_write
-        self.pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="fo_sam3-encode")
+        self.pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="fo_sam3-encode",
+                                       initializer=_one_torch_thread)
         self.pending: queue.Queue = queue.Queue(maxsize=max(2, 2 * workers))
         self.error: BaseException | None = None
         self.stopping = threading.Event()
@@ -166,7 +174,7 @@ class OutputStage:
                 if update is None:
                     continue
                 batch.append(update)
-                size += encoded_size(update)
+                size += update.size
                 if len(batch) >= self.write_batch or size >= self.write_bytes:
                     self._write(batch)
                     batch, size = [], 0
@@ -194,7 +202,8 @@ class OutputStage:
             return None
         for note in update.notes:
             self._note(note)
-        if not self.frames and encoded_size(update) > DOC_LIMIT:
+        update.size = encoded_size(update)
+        if not self.frames and update.size > DOC_LIMIT:
             return self._oversized(update, filepath)
         return update
 

@@ -35,6 +35,7 @@ class Update:
     count: int = 0
     notes: list[str] = field(default_factory=list)
     filepath: str = ""
+    size: int = 0  # encoded bytes, set by the output stage
 
     def label_docs(self) -> list[dict]:
         """The label documents whose ``mask`` may move to a file (patches: their attrs)."""
