@@ -9,8 +9,7 @@ does not load torch, FiftyOne or sam3.
 
 from __future__ import annotations
 
-import importlib
-
+from .lazy import lazy_getattr
 from .errors import FieldExistsError, FoSam3Error, PromptError, SampleError
 
 __version__ = "0.1.0"
@@ -26,12 +25,7 @@ _LAZY = {  # name -> submodule that defines it
 }
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 def __dir__():

@@ -10,8 +10,7 @@ Names are imported on first use (this package is light to import).
 
 from __future__ import annotations
 
-import importlib
-
+from ..lazy import lazy_getattr
 _LAZY = {
     "queue_shards": ".jobs", "QueuedJob": ".jobs",
     "shard_bounds": ".split", "shard_filter": ".split", "shard_views": ".split",
@@ -23,12 +22,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 __all__ = sorted(_LAZY)
