@@ -160,6 +160,14 @@ class Sam3Operator(foo.Operator):
         raise NotImplementedError
 
     def execute(self, ctx):
+        from ..scale.claims import claim
+
+        with claim(ctx) as shard:  # a sharded run: never the same shard twice at once
+            if not shard.held:
+                return shard.not_run()
+            return self._execute(ctx)
+
+    def _execute(self, ctx):
         view = ctx.target_view()
         run_params = RunParams.from_params(ctx.params, delegated=ctx.delegated)
         if not ctx.delegated and from_app(ctx):
