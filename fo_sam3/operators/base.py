@@ -23,6 +23,7 @@ import fiftyone.core.utils as fou
 import fiftyone.operators as foo
 import fiftyone.operators.types as types
 
+from ..scale.split import JOB
 from . import forms
 from .params import RunParams, str_param
 
@@ -162,12 +163,24 @@ class Sam3Operator(foo.Operator):
     def execute(self, ctx):
         from ..scale.claims import claim
 
+        shards = int(ctx.params.get("shards") or 1)
+        if shards > 1 and not ctx.params.get(JOB):  # split into delegated shard operations
+            return self._queue_shards(ctx, shards)
         with claim(ctx) as shard:  # a sharded run: never the same shard twice at once
             if not shard.held:
                 return shard.not_run()
             return self._execute(ctx)
 
-    def _execute(self, ctx):
+    def _queue_shards(self, ctx, shards: int) -> dict:
+        from ..scale.jobs import queue_shards
+
+        params = {k: v for k, v in ctx.params.items() if k != "shards"}
+        job = queue_shards(ctx.target_view(), self.NAME, params, shards)
+        return dict(done=0, skipped=0, failed=0, detections=0,
+                    notes=[f"queued job {job.job}: {len(job.op_ids)} shards of {sum(job.sizes)} samples; "
+                           "run them with `fo-sam3 worker` or `fiftyone delegated launch`"])
+
+    def _execute(self, ctx):  # noqa: D401 (one run, not sharded)
         view = ctx.target_view()
         run_params = RunParams.from_params(ctx.params, delegated=ctx.delegated)
         if not ctx.delegated and from_app(ctx):

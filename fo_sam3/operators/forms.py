@@ -212,6 +212,9 @@ def add_run_settings(inputs, ctx, threshold_help: str, masks=True, batch=True, o
     add_cleanup(inputs)
     if outputs:
         add_outputs(inputs)
+    inputs.int("shards", min=1, default=1, label="Shards",
+               description="Split the run into this many delegated operations over disjoint slices "
+                           "of the samples (for several workers or GPUs; see `fo-sam3 worker`)")
 
 
 def add_cleanup(inputs):

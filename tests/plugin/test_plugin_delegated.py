@@ -51,3 +51,19 @@ def test_large_targets_default_to_delegation(plugins_dir, dataset, monkeypatch):
     assert len(dataset) <= base.DELEGATE_ABOVE and not opts.default_choice_to_delegated
     monkeypatch.setattr(base, "DELEGATE_ABOVE", 2)
     assert op.resolve_execution_options(small).default_choice_to_delegated
+
+
+def test_shards_option_queues_one_operation_per_shard(run_op, dataset):
+    from fiftyone.operators.delegated import DelegatedOperationService
+
+    result = run_op("segment_text", dataset, text="cat", label_field="sharded", variant="tiny",
+                    checkpoint="random", shards=2)
+    assert result.result["done"] == 0 and "2 shards of 5 samples" in result.result["notes"][0]
+    service = DelegatedOperationService()
+    ops = service.list_operations(dataset_name=dataset.name)
+    assert len(ops) == 2 and all(op.run_state == "queued" for op in ops)
+    for op in ops:
+        assert service.execute_operation(op).error is None
+    dataset.reload()
+    assert len(dataset.exists("sharded")) == len(dataset)  # disjoint slices covered every sample once
+    service.delete_for_dataset(dataset._doc.id)
