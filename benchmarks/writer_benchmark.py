@@ -344,12 +344,9 @@ def main(argv=None) -> int:
             report = run(args)
     finally:
         torch.set_num_threads(threads)
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
-    return 0
+    from fo_sam3.bench import emit_json
+
+    return emit_json(report, args.out)
 
 
 def run(args) -> dict:

@@ -436,10 +436,15 @@ def main(argv=None) -> int:
     args = parse(argv)
     with json_only_stdout():
         report = run(args)
+    return emit_json(report, args.out)
+
+
+def emit_json(report: dict, out: str | None) -> int:
+    """Print ``report`` as JSON (and write it to ``out``); returns exit code 0."""
     text = json.dumps(report, indent=2)
     print(text)
-    if args.out:
-        with open(args.out, "w") as f:
+    if out:
+        with open(out, "w") as f:
             f.write(text + "\n")
     return 0
 
