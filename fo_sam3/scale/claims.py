@@ -87,7 +87,9 @@ class ShardClaim:
             whether the claim is held
         """
         while not self.try_acquire():
-            if not (wait_same_op and self.op_id and (self.holder or {}).get("op_id") == self.op_id):
+            if self.holder is None:  # released between our two reads: try again
+                continue
+            if not (wait_same_op and self.op_id and self.holder.get("op_id") == self.op_id):
                 return False
             time.sleep(self.lease_s / 4)
         self._thread = threading.Thread(target=self._beat, name=f"claim {self.key}", daemon=True)

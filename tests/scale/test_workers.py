@@ -15,8 +15,22 @@ from scale_helpers import BIN, HERE, TINY, as_json, fo_sam3, queued_job, spawn, 
 
 # FiftyOne's launcher logs this line once per operation it claims
 CLAIMED = re.compile(r"^Running operation ([0-9a-f]{24}) \([^)]*\)$", re.M)
-KILL_AFTER_S = 8
+# kill once the operation's process has used this much CPU: past its imports, well before
+# its 20 images are done (about 8 s of CPU), whatever the machine's speed
+KILL_AT_CPU_S = 3.0
 LABEL = ("--text", "cat", "--confidence", "0.3", "--batch-size", "1", "--workers", "0")
+
+
+def _op_cpu_s(root: int) -> float:
+    """CPU seconds of the process running an operation under ``root`` (a --monitor child), else 0."""
+    for proc in psutil.Process(root).children(recursive=True):
+        try:
+            if "spawn_main" in " ".join(proc.cmdline()):
+                times = proc.cpu_times()
+                return times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return 0.0
 
 
 def _claims(*logs) -> Counter:
@@ -67,7 +81,7 @@ def test_kill_a_worker_mid_shard_then_requeue_labels_every_sample_once(shared, d
         pair = spawn(env, worker + ["--devices", "cpu,cpu", "--requeue-stale-after", "8",
                                     "--log-dir", tmp_path / "pair"], tmp_path / "pair.out")
         k = ops.index(victim)
-        time.sleep(KILL_AFTER_S)  # mid-shard: its 20 images take far longer on this machine
+        wait_for(lambda: _op_cpu_s(solo.pid) >= KILL_AT_CPU_S, 120, "the shard's process to get going")
         assert db.job_ops(job)[k]["run_state"] == "running"
         kill_tree(solo.pid)  # supervisor, launcher and the operation's process: SIGKILL
         solo.wait()
