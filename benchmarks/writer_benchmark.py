@@ -73,13 +73,13 @@ def synth_logits(k: int, rng: np.random.Generator, res: int = LOW_RES,
 
 def synth_image(i: int, k: int, width: int, height: int, seed: int):
     """One image's model output: a ``LoadedImage`` and its ``Instance``s (as ``ConceptPredictor`` returns them)."""
-    from fo_sam3.engine.concept import Instance
+    from fo_sam3.concept.predictor import Instance
     from fo_sam3.engine.data import LoadedImage
     from fo_sam3.prompts import ImageTask, text_queries
 
     rng = np.random.default_rng(seed + i)
     logits = synth_logits(k, rng)
-    task = ImageTask(sample_id="", filepath=f"/writer-bench/img{i:05d}.jpg", queries=tuple(text_queries(PROMPTS)))
+    task = ImageTask(sample_id="", filepath=f"/writer-bench/img{i:05d}.jpg", prompts=tuple(text_queries(PROMPTS)))
     item = LoadedImage(task, height, width, torch.empty(0, dtype=torch.uint8))
     found = []
     for j in range(k):
@@ -130,7 +130,7 @@ def old_label(item, found, threshold: float, box_source: str):
 
     dets = []
     for inst in found:
-        query = item.task.queries[inst.query]
+        query = item.task.prompts[inst.query]
         cropped = upsample_mask(inst.logits, item.height, item.width, threshold)
         dets.append(detection_from_mask(cropped, inst.box_xyxy, item.width, item.height, box_source,
                                         label=query.label, confidence=inst.score, query=query.name))
@@ -177,7 +177,7 @@ def run_old(dataset, inputs, field: str = "sam3", mask_threshold: float = 0.5, b
 def concept_job(box_source: str = "mask"):
     """A ``ConceptJob`` whose ``encode`` is the one ``runner.run`` calls (no model needed)."""
     from fo_sam3.config import SegmentConfig
-    from fo_sam3.engine.concept_job import ConceptJob
+    from fo_sam3.concept.job import ConceptJob
 
     predictor = types.SimpleNamespace(config=SegmentConfig(box_source=box_source))
     return ConceptJob(predictor, types.SimpleNamespace(fields=[]))

@@ -10,7 +10,8 @@ does not load torch, FiftyOne or sam3.
 from __future__ import annotations
 
 from .lazy import lazy_getattr
-from .errors import FieldExistsError, FoSam3Error, PromptError, SampleError
+from .errors import (FieldExistsError, FoSam3Error, NotAVideoModelError, PromptError, SampleError, VideoFieldError,
+                     VideoPromptError, VideoSampleError, VideoTrackError)
 
 __version__ = "0.1.0"
 
@@ -48,4 +49,5 @@ def track(*args, **kwargs):
 
 __all__ = ["segment", "refine", "track", "load_model", "build_sam3", "resolve_checkpoint",
            "save_checkpoint", "SegmentConfig", "RunSummary", "FoSam3Error", "PromptError",
-           "FieldExistsError", "SampleError"]
+           "FieldExistsError", "SampleError", "VideoTrackError", "VideoPromptError", "VideoFieldError",
+           "VideoSampleError", "NotAVideoModelError"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import fiftyone as fo
 from fiftyone import ViewField as F
 
-from .config import SegmentConfig
-from .engine.concept import ConceptPredictor
-from .engine.concept_job import ConceptJob
-from .engine.exemplars import DEFAULT_MAX_EXEMPLARS, ExemplarPredictor, ExemplarSource, encode_exemplars
+from .concept.exemplars import DEFAULT_MAX_EXEMPLARS, ExemplarPredictor, ExemplarSource, encode_exemplars
+from .concept.job import ConceptJob
+from .concept.predictor import ConceptPredictor
+from .config import MODES, SegmentConfig
 from .engine.runner import run
 from .engine.summary import RunSummary
 from .errors import FoSam3Error
@@ -17,8 +17,6 @@ from .prompts.spec import PromptSpec, check_field
 from .prompts.text import clean_texts
 from .write import prepare_output_field
 from .write.formats import check_outputs, parse_outputs, write_outputs
-
-MODES = ("concept", "instance", "everything")
 
 
 def segment(

@@ -1,12 +1,20 @@
-"""Frozen, validated run configuration."""
+"""Frozen, validated run configuration, and the defaults and choices that the
+library, the CLI, the App forms and the zoo model all read from here.
+
+Import-light (no torch, FiftyOne or sam3): the CLI reads it for ``--help``.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 
-
+VARIANTS = ("full", "tiny")  # model architectures (the keys of ``fo_sam3.model.arch.VARIANTS``)
+MODES = ("concept", "instance", "everything")  # what ``segment(mode=)`` runs
+PROMPT_MODES = ("concept", "instance")  # the modes a prompt field drives (App forms, ``apply_model``)
+DIRECTIONS = ("both", "forward", "backward")  # video: which way tracking goes from the prompt frames
 DEFAULT_CONFIDENCE = 0.5
+DEFAULT_BATCH_SIZE = 4
 OUTPUTS = ("detections", "segmentation", "polylines", "rle")  # what segment(output=) writes
 EXPORT_FORMATS = ("coco", "yolo-seg", "cvat")  # what fo_sam3.curation.export writes
 DEFAULT_KEY = "default"  # the key of ``confidence`` dicts that covers every other prompt
@@ -18,7 +26,7 @@ NMS_KINDS = ("mask", "box")
 class SegmentConfig:
     """How a labeling run batches, filters and writes.
 
-    Attributes:
+    Args:
         batch_size: images per forward pass (the backbone runs once per image).
         max_queries: queries per forward pass; memory grows per query. ``None``
             picks 32 on CUDA and 1 on a CPU, where bigger query batches run slower.
@@ -54,7 +62,7 @@ class SegmentConfig:
             (see ``fiftyone.core.utils.report_progress``).
     """
 
-    batch_size: int = 4
+    batch_size: int = DEFAULT_BATCH_SIZE
     max_queries: int | None = None
     confidence: float | dict | None = None
     classes: dict | None = None
@@ -116,17 +124,35 @@ class SegmentConfig:
         return DEFAULT_CONFIDENCE if self.confidence is None else self.confidence
 
     def threshold_for(self, prompt: str) -> float:
-        """The concept-mode score threshold of one prompt (its label)."""
+        """The concept-mode score threshold of one prompt.
+
+        Args:
+            prompt: the query's label.
+
+        Returns:
+            its own threshold, else ``concept_confidence``.
+        """
         if isinstance(self.confidence, dict) and prompt in self.confidence and prompt != DEFAULT_KEY:
             return self.confidence[prompt]
         return self.concept_confidence
 
     def label_for(self, prompt: str) -> str:
-        """The label written for a prompt (``classes`` mapping, else the prompt)."""
+        """The label written for a prompt.
+
+        Args:
+            prompt: the query's label.
+
+        Returns:
+            its ``classes`` mapping, else the prompt.
+        """
         return self.classes.get(prompt, prompt) if self.classes else prompt
 
     def prompt_keys(self) -> set[str]:
-        """Prompts named in ``confidence`` and ``classes`` (to check against known prompts)."""
+        """Prompts named in ``confidence`` and ``classes`` (to check against known prompts).
+
+        Returns:
+            a set of prompts.
+        """
         keys = set(self.classes or ())
         if isinstance(self.confidence, dict):
             keys |= set(self.confidence) - {DEFAULT_KEY}
@@ -140,11 +166,19 @@ class SegmentConfig:
         return cleanup_of(self.min_area, self.fill_holes, self.largest_component)
 
     def encode_threads(self) -> int:
-        """Threads that crop and encode masks: ``encode_workers`` or one per core."""
+        """Threads that crop and encode masks.
+
+        Returns:
+            ``encode_workers``, or one per core.
+        """
         return self.encode_workers or os.cpu_count() or 1
 
     def concept_only(self) -> list[str]:
-        """Settings given that only concept mode uses (instance mode refuses them)."""
+        """Settings given that only concept mode uses (instance mode refuses them).
+
+        Returns:
+            their names.
+        """
         given = []
         for name in ("topk_per_query", "topk_per_image", "nms_iou", "classes"):
             if getattr(self, name) is not None:
@@ -157,21 +191,32 @@ class SegmentConfig:
         return given
 
     def queries_per_pass(self, device) -> int:
-        """``max_queries``, or the device's default when it is ``None``."""
+        """Queries per forward pass.
+
+        Args:
+            device: the model's device.
+
+        Returns:
+            ``max_queries``, or the device's default (32 on CUDA, 1 elsewhere).
+        """
         if self.max_queries is not None:
             return self.max_queries
         return 32 if str(device).startswith("cuda") else 1
 
     @classmethod
     def from_kwargs(cls, **kwargs) -> tuple["SegmentConfig", dict]:
-        """Split ``kwargs`` into a config and the rest."""
+        """Split keyword arguments into a config and the rest.
+
+        Args:
+            **kwargs: a call's keyword arguments.
+
+        Returns:
+            ``(SegmentConfig of those it names, the others)``.
+        """
         names = {f.name for f in fields(cls)}
         mine = {k: v for k, v in kwargs.items() if k in names}
         rest = {k: v for k, v in kwargs.items() if k not in names}
         return cls(**mine), rest
-
-    def with_(self, **changes) -> "SegmentConfig":
-        return replace(self, **changes)
 
 
 def _check_confidence(cfg) -> None:

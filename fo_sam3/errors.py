@@ -27,8 +27,43 @@ class NoPromptError(PromptError):
     """A sample has nothing to prompt with (empty field): it is skipped, not failed."""
 
 
+class VideoTrackError(FoSam3Error):
+    """Base class for fo_sam3's video tracking errors."""
+
+
+class VideoPromptError(VideoTrackError, PromptError):
+    """A video prompt is missing on the chosen frame(s), malformed, or of the wrong type."""
+
+
+class VideoFieldError(VideoTrackError, ValueError):
+    """The output or a prompt frame field is unusable (exists, wrong type, not frame-level)."""
+
+
+class NotAVideoModelError(VideoTrackError, TypeError):
+    """Tracking was given a model that is not sam3's video model."""
+
+
+class VideoSampleError(VideoTrackError):
+    """One video failed; names the sample and the field."""
+
+    def __init__(self, sample_id: str, filepath: str, field: str, reason: str):
+        super().__init__(f"sample {sample_id} ({filepath}), field {field!r}: {reason}")
+        self.sample_id = sample_id
+        self.filepath = filepath
+        self.field = field
+        self.reason = reason
+
+
 def is_oom(exc: BaseException) -> bool:
-    """Whether ``exc`` is an out-of-memory error (GPU or host)."""
+    """Whether ``exc`` is an out-of-memory error (GPU or host).
+
+    Args:
+        exc: the exception raised while processing a sample.
+
+    Returns:
+        True for ``torch.OutOfMemoryError``, ``MemoryError`` and messages
+        that say the memory ran out.
+    """
     import torch
 
     text = str(exc).lower()
@@ -42,6 +77,12 @@ def is_fatal(exc: BaseException) -> bool:
     A lost or closed database connection, and CUDA errors other than out of
     memory (after one, the device is unusable). Everything else is recorded
     against the sample when ``skip_failures=True``.
+
+    Args:
+        exc: the exception raised while processing a sample.
+
+    Returns:
+        True when the run must stop.
     """
     if not isinstance(exc, Exception):
         return True  # KeyboardInterrupt, SystemExit

@@ -11,18 +11,15 @@ import fiftyone.core.models as fom
 import numpy as np
 from PIL import Image
 
-from .config import SegmentConfig
-from .engine.concept import ConceptPredictor
-from .engine.concept_job import ConceptJob
+from .concept.job import ConceptJob
+from .concept.predictor import ConceptPredictor
+from .config import PROMPT_MODES as MODES, SegmentConfig
 from .engine.data import ImageBatch, prepare
 from .engine.images import to_rgb
 from .errors import NoPromptError
 from .model.cache import get_model
 from .prompts.spec import PromptSpec
 from .write.masks import ArrayMaskStore, labels_from_update
-
-
-MODES = ("concept", "instance")
 
 
 class SAM3Model(fom.Model, fom.SamplesMixin):

@@ -69,6 +69,43 @@ def tiny_inst_model():
     return build_sam3("tiny", seed=0, device="cpu", instance_interactive=True)
 
 
+@pytest.fixture
+def cli(capsys):
+    """``cli(*argv)`` runs ``fo-sam3 argv`` in this process; returns ``Result(rc, out, err)``."""
+    from cli_support import Result
+    from fo_sam3.cli import main
+
+    def run(*argv) -> Result:
+        capsys.readouterr()
+        rc = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        return Result(rc, out, err)
+
+    return run
+
+
+@pytest.fixture
+def nothing_local(tmp_path, monkeypatch):
+    """No checkpoint anywhere on disk, HF_HUB_OFFLINE unset, an empty Hugging Face cache."""
+    import fiftyone as fo
+    from huggingface_hub import constants
+
+    for var in ("FO_SAM3_CHECKPOINT", "HF_HUB_OFFLINE", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_ENDPOINT"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(fo.config, "model_zoo_dir", str(tmp_path / "zoo"))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+
+
+@pytest.fixture
+def cuda_machine(monkeypatch):
+    """A machine that reports CUDA (sam3's tracker asks for bf16 support when built there)."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+
+
 @pytest.fixture(scope="session")
 def plugins_dir(tmp_path_factory):
     """FiftyOne's plugins dir holding a symlink to this repository (a development install)."""

@@ -41,8 +41,9 @@ def test_bench_times_fixed_detection_counts_and_fiftyones_builtin(tiny_inst_mode
     assert f"{bench.e2e_key(3)}_vs_forward_only" in report["ratios"]
 
 
-def test_shared_model_reaches_fiftyone_when_bench_runs_as_main(monkeypatch):
-    """``python -m fo_sam3.bench`` runs this file as ``__main__``; FiftyOne imports ``fo_sam3.bench``."""
+def test_shared_model_reaches_fiftyone_from_a_second_copy_of_bench(monkeypatch):
+    """A copy of ``fo_sam3.bench`` loaded from its file (as ``__main__`` would be) hands the
+    model to the module FiftyOne imports, ``ENTRYPOINT_MODULE``."""
     import sys
 
     import eta.core.utils as etau
@@ -56,7 +57,7 @@ def test_shared_model_reaches_fiftyone_when_bench_runs_as_main(monkeypatch):
         as_main.share_model(model)
         assert etau.get_function(f"{bench.ENTRYPOINT_MODULE}.shared_model")() is model
     finally:
-        bench._SHARED = None
+        bench.builtin._SHARED = None
     with pytest.raises(RuntimeError, match="no model to share"):
         bench.shared_model()
 
@@ -93,12 +94,7 @@ def test_methods_are_timed_round_robin_fastest_run_reported_failures_kept_apart(
 
 
 def test_every_option_has_help():
-    from pathlib import Path
-
-    path = Path(bench.__file__).resolve().parents[1] / "benchmarks" / "writer_benchmark.py"
-    spec = importlib.util.spec_from_file_location("writer_benchmark_under_test", path)
-    writer = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(writer)
+    writer = bench.load_writer_benchmark()
     for parser in (bench.build_parser(), writer.build_parser()):
         for action in parser._actions:
             assert action.help, f"{parser.prog}: {action.option_strings} has no help"

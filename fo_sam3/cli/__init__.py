@@ -24,6 +24,11 @@ PROG = "fo-sam3"
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``fo-sam3`` parser, with every subcommand (``bench`` is listed only).
+
+    Returns:
+        an ``argparse.ArgumentParser``
+    """
     parser = argparse.ArgumentParser(
         prog=PROG, description="SAM3 segmentation for FiftyOne datasets. "
         "Exit codes: 0 ok, 1 some samples failed, 2 usage error.",
@@ -133,7 +138,14 @@ def _guarded(run, debug: bool) -> int:
 
 
 def main(argv=None) -> int:
-    """The ``fo-sam3`` console script; returns the exit code."""
+    """The ``fo-sam3`` console script.
+
+    Args:
+        argv: (None) the arguments, without the program name (default: ``sys.argv[1:]``)
+
+    Returns:
+        the exit code: 0 ok, 1 some samples failed, 2 usage error
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     _configure_output(debug)

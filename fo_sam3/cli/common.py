@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from ..config import DEFAULT_BATCH_SIZE, DEFAULT_CONFIDENCE, VARIANTS
 from ..errors import FoSam3Error
 from .curation import confidence_arg
 from .messages import cli_message
+from .subcommand import add_json_flag, print_result
 
 USAGE_ERROR = 2
 SAMPLES_FAILED = 1
@@ -18,14 +19,22 @@ class UsageError(FoSam3Error):
 
 
 def base_parser() -> argparse.ArgumentParser:
-    """Flags every subcommand takes."""
+    """Parent parser of the flags every subcommand takes (``--debug``).
+
+    Returns:
+        an ``argparse.ArgumentParser`` without ``--help``
+    """
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     return p
 
 
 def collection_parser() -> argparse.ArgumentParser:
-    """Which samples to process."""
+    """Parent parser of which samples to process: ``DATASET``, ``--view``, ``--tags``, ``--limit``.
+
+    Returns:
+        an ``argparse.ArgumentParser`` without ``--help``
+    """
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("dataset", metavar="DATASET", help="name of a FiftyOne dataset")
     g = p.add_argument_group("samples")
@@ -36,33 +45,45 @@ def collection_parser() -> argparse.ArgumentParser:
 
 
 def model_parser() -> argparse.ArgumentParser:
+    """Parent parser of the model flags: ``--checkpoint``, ``--variant``, ``--device``.
+
+    Returns:
+        an ``argparse.ArgumentParser`` without ``--help``
+    """
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("model")
     g.add_argument("--checkpoint", help="path to sam3.pt, or 'random' for random weights "
                                         "(default: $FO_SAM3_CHECKPOINT, the zoo dir, then the hub)")
-    g.add_argument("--variant", choices=("full", "tiny"), help="architecture (default full; tiny is "
+    g.add_argument("--variant", choices=VARIANTS, help="architecture (default full; tiny is "
                                                               "a small random-weight model for tests)")
     g.add_argument("--device", help="cuda, cuda:1, cpu, ... (default: CUDA when available)")
     return p
 
 
 def run_parser(batching: bool = True) -> argparse.ArgumentParser:
-    """Output and run flags; ``batching=False`` leaves out image-batch flags (video)."""
+    """Parent parser of the output and run flags.
+
+    Args:
+        batching: (True) add the image-batch flags (False for video)
+
+    Returns:
+        an ``argparse.ArgumentParser`` without ``--help``
+    """
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("run")
     if batching:
-        g.add_argument("--batch-size", type=int, help="images per forward pass (default 4)")
+        g.add_argument("--batch-size", type=int, help=f"images per forward pass (default {DEFAULT_BATCH_SIZE})")
         g.add_argument("--output-dir", help="write masks as PNG files here (sets mask_path)")
         g.add_argument("--workers", type=int, help="image-decoding worker processes (default 2)")
     g.add_argument("--confidence", type=confidence_arg if batching else float,
-                   help="minimum score to keep a mask (default 0.5); label: per prompt, "
+                   help=f"minimum score to keep a mask (default {DEFAULT_CONFIDENCE}); label: per prompt, "
                    "e.g. 'person=0.3,default=0.5'; instances: SAM's predicted IoU")
     write = g.add_mutually_exclusive_group()
     write.add_argument("--overwrite", action="store_true", help="replace an existing output field")
     write.add_argument("--skip-existing", action="store_true",
                        help="only process samples whose output field is empty")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
-    g.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_json_flag(g, "summary")
     g.add_argument("--delegate", action="store_true",
                    help="queue a delegated operation instead of running now")
     from .scale import add_shards_flag  # --shards N (implies --delegate)
@@ -73,7 +94,17 @@ def run_parser(batching: bool = True) -> argparse.ArgumentParser:
 
 
 def load_samples(args):
-    """The dataset, narrowed by ``--view``, ``--tags`` and ``--limit``."""
+    """The dataset, narrowed by ``--view``, ``--tags`` and ``--limit``.
+
+    Args:
+        args: the parsed flags (see ``collection_parser``)
+
+    Returns:
+        a ``fiftyone.core.collections.SampleCollection``
+
+    Raises:
+        UsageError: no such dataset or saved view, or a bad ``--limit``
+    """
     import fiftyone as fo
 
     if not fo.dataset_exists(args.dataset):
@@ -95,7 +126,14 @@ def load_samples(args):
 
 
 def model_kwargs(args) -> dict:
-    """``checkpoint``/``variant``/``device``; a missing file or device is an error now."""
+    """``checkpoint``/``variant``/``device``; a missing file or device is an error now.
+
+    Args:
+        args: the parsed flags (see ``model_parser``)
+
+    Returns:
+        a dict of the model keyword arguments given
+    """
     from ..model.checkpoint import RANDOM, resolve_checkpoint
     from ..model.device import resolve_device
 
@@ -107,11 +145,27 @@ def model_kwargs(args) -> dict:
 
 
 def uses_random_weights(args) -> bool:
-    """``--checkpoint random``, or ``--variant tiny`` without a checkpoint (random by default)."""
+    """Whether the run uses random weights.
+
+    Args:
+        args: the parsed flags
+
+    Returns:
+        True for ``--checkpoint random``, or ``--variant tiny`` without a
+        checkpoint (random by default)
+    """
     return args.checkpoint == "random" or (args.checkpoint is None and getattr(args, "variant", None) == "tiny")
 
 
 def random_weights_note(args) -> str:
+    """The note a run on random weights ends with.
+
+    Args:
+        args: the parsed flags
+
+    Returns:
+        the note
+    """
     note = "random weights: masks and scores are meaningless (give --checkpoint PATH for real labels)"
     if getattr(args, "confidence", None) is None and getattr(args, "command", "") != "instances":
         note += "; they score below the default confidence, so try --confidence 0 to see masks written"
@@ -120,7 +174,18 @@ def random_weights_note(args) -> str:
 
 def run_kwargs(args, **extra) -> dict:
     """``SegmentConfig`` keyword arguments from the flags given, plus ``extra``
-    (``None`` values dropped); validated here, so bad values are usage errors."""
+    (``None`` values dropped); validated here, so bad values are usage errors.
+
+    Args:
+        args: the parsed flags (see ``run_parser``)
+        **extra: further settings
+
+    Returns:
+        a dict
+
+    Raises:
+        UsageError: a value ``SegmentConfig`` rejects
+    """
     from ..config import SegmentConfig
 
     names = {"batch_size": "batch_size", "output_dir": "output_dir", "workers": "num_workers",
@@ -141,16 +206,22 @@ def run_kwargs(args, **extra) -> dict:
 
 
 def finish(args, summary, samples) -> int:
-    """Print the summary, open the App if asked; 1 if any sample failed, else 0.
+    """Prints the summary (or JSON) and opens the App if asked.
 
-    ``summary`` is a ``RunSummary`` (images or video).
+    Args:
+        args: the parsed flags
+        summary: a ``RunSummary`` (images or video)
+        samples: the samples processed
+
+    Returns:
+        1 if any sample failed, else 0
     """
     data = summary.as_dict()
     data["notes"] = [cli_message(n) for n in getattr(summary, "notes", [])]
     if uses_random_weights(args):
         data["notes"].append(random_weights_note(args))
     text = "\n".join([str(summary)] + [f"  note: {n}" for n in data["notes"]])
-    print(json.dumps(data, indent=2) if args.json else text, flush=True)
+    print_result(args, data, text)
     if args.app:
         import fiftyone as fo
 

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
+
+from .subcommand import add_command, add_json_flag, print_result
 
 
 def cleanup_parser() -> argparse.ArgumentParser:
-    """Parent parser: ``--min-area``, ``--fill-holes [N]``, ``--largest-component`` (every mode)."""
+    """Parent parser: ``--min-area``, ``--fill-holes [N]``, ``--largest-component`` (every mode).
+
+    Returns:
+        an ``argparse.ArgumentParser`` without ``--help``
+    """
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("mask clean-up")
     g.add_argument("--min-area", type=float, metavar="A",
@@ -26,7 +31,14 @@ def cleanup_parser() -> argparse.ArgumentParser:
 
 
 def output_parser(concept: bool = True) -> argparse.ArgumentParser:
-    """Parent parser: ``--output``, ``--tolerance``; with ``concept``, ``--classes`` and ``--nms-across-prompts``."""
+    """Parent parser: ``--output``, ``--tolerance``; with ``concept``, ``--classes`` and ``--nms-across-prompts``.
+
+    Args:
+        concept: (True) add the concept-mode flags
+
+    Returns:
+        an ``argparse.ArgumentParser`` without ``--help``
+    """
     from ..config import OUTPUTS
 
     p = argparse.ArgumentParser(add_help=False)
@@ -44,14 +56,31 @@ def output_parser(concept: bool = True) -> argparse.ArgumentParser:
 
 
 def confidence_arg(text: str):
-    """``--confidence``: ``0.4``, or per prompt ``person=0.3,default=0.5``."""
+    """``--confidence``: ``0.4``, or per prompt ``person=0.3,default=0.5``.
+
+    Args:
+        text: the flag's value
+
+    Returns:
+        a float, or a dict mapping prompts (and ``default``) to floats
+    """
     if "=" not in text:
         return float(text)
     return {k: float(v) for k, v in mapping_arg(text).items()}
 
 
 def mapping_arg(text: str) -> dict[str, str]:
-    """``"a=b, c d=e"`` -> ``{"a": "b", "c d": "e"}`` (whitespace collapsed)."""
+    """``"a=b, c d=e"`` -> ``{"a": "b", "c d": "e"}`` (whitespace collapsed).
+
+    Args:
+        text: the flag's value
+
+    Returns:
+        a dict
+
+    Raises:
+        argparse.ArgumentTypeError: an item is not ``KEY=VALUE``
+    """
     out = {}
     for item in text.split(","):
         key, sep, value = item.partition("=")
@@ -66,7 +95,16 @@ def curation_kwargs(args) -> tuple[dict, dict]:
     """``(SegmentConfig settings, segment output arguments)`` from the flags given.
 
     Pass the first to ``run_kwargs`` (which validates it), the second to
-    ``fo_sam3.segment``; bad outputs raise ``UsageError`` (exit 2).
+    ``fo_sam3.segment``.
+
+    Args:
+        args: the parsed flags (those a command lacks count as not given)
+
+    Returns:
+        the tuple of two dicts
+
+    Raises:
+        UsageError: bad outputs (exit 2)
     """
     from ..write.formats import parse_outputs
     from .common import UsageError
@@ -85,8 +123,15 @@ def curation_kwargs(args) -> tuple[dict, dict]:
 
 
 def add_evaluate(sub, parents):
-    p = sub.add_parser(
-        "evaluate", parents=parents, help="COCO-style mask AP, precision and recall per class, as a table",
+    """Adds ``evaluate``: mask AP, precision and recall per class.
+
+    Args:
+        sub: the ``add_subparsers()`` object of the ``fo-sam3`` parser
+        parents: ``--debug`` and the samples' flags (``collection_parser``)
+    """
+    p = add_command(
+        sub, "evaluate", parents, _run_evaluate,
+        help="COCO-style mask AP, precision and recall per class, as a table",
         description="Evaluate one or more prediction fields against a ground-truth field with FiftyOne's "
         "evaluate_detections (use_masks=True, COCO mAP). Prints one table per prediction field: "
         "class, AP (IoU 0.50:0.95), precision, recall, support; then mAP. Give two SAM3 fields to "
@@ -99,35 +144,33 @@ def add_evaluate(sub, parents):
     p.add_argument("--iou", type=float, default=0.5, help="IoU for precision and recall (default 0.5)")
     p.add_argument("--eval-key", help="store the evaluation on the dataset under this key")
     p.add_argument("--plot", metavar="PNG", help="save the precision-recall curves to this PNG file")
-    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
-    p.set_defaults(handler=run_evaluate)
+    add_json_flag(p, "metrics")
 
 
-def run_evaluate(args) -> int:
-    """Print the evaluation table (or JSON); 0, or a usage error (2) through ``FoSam3Error``."""
+def _run_evaluate(args) -> int:
+    """Prints the evaluation table (or JSON)."""
     from ..curation import evaluate
-    from .common import load_samples
 
-    samples = load_samples(args)
-    with _quiet(args.json):
-        report = evaluate(samples, args.pred_field, args.gt_field, use_masks=not args.boxes, iou=args.iou,
-                          eval_key=args.eval_key, plot=args.plot, progress=False if args.json else None)
-    if args.json:
-        data = report.as_dict()
-        data["plot"] = args.plot
-        print(json.dumps(data, indent=2), flush=True)
-    else:
-        print(report.table(), flush=True)
-        if args.plot:
-            print(f"PR curves: {args.plot}", flush=True)
+    report = _quietly(args, lambda samples, progress: evaluate(
+        samples, args.pred_field, args.gt_field, use_masks=not args.boxes, iou=args.iou, eval_key=args.eval_key,
+        plot=args.plot, progress=progress))
+    text = report.table() + (f"\nPR curves: {args.plot}" if args.plot else "")
+    print_result(args, {**report.as_dict(), "plot": args.plot}, text)
     return 0
 
 
 def add_export(sub, parents):
+    """Adds ``export``: a Detections field and its masks, in COCO, YOLO-seg or CVAT format.
+
+    Args:
+        sub: the ``add_subparsers()`` object of the ``fo-sam3`` parser
+        parents: the same as ``evaluate``'s
+    """
     from ..config import EXPORT_FORMATS as FORMATS
 
-    p = sub.add_parser(
-        "export", parents=parents, help="export a Detections field with its masks (COCO, YOLO-seg, CVAT)",
+    p = add_command(
+        sub, "export", parents, _run_export,
+        help="export a Detections field with its masks (COCO, YOLO-seg, CVAT)",
         description="Export with FiftyOne's exporters, masks included: coco (polygons, or exact RLE with "
         "--rle), yolo-seg (YOLOv5 polygons), cvat (CVAT image XML polygons).",
     )
@@ -138,26 +181,29 @@ def add_export(sub, parents):
     p.add_argument("--tolerance", type=float, help="polygon tolerance in pixels (default: exact for coco, 2 else)")
     p.add_argument("--no-media", action="store_true", help="write labels only, do not copy the images")
     p.add_argument("--overwrite", action="store_true", help="delete DIR first")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.set_defaults(handler=run_export)
+    add_json_flag(p, "result")
 
 
-def run_export(args) -> int:
-    """Export and print one summary line (or JSON); 0, or a usage error (2) through ``FoSam3Error``."""
+def _run_export(args) -> int:
+    """Exports and prints one summary line (or JSON)."""
     from ..curation import export
+
+    out = _quietly(args, lambda samples, progress: export(
+        samples, args.field, args.export_dir, format=args.format, rle=args.rle, tolerance=args.tolerance,
+        export_media=not args.no_media, overwrite=args.overwrite, progress=progress))
+    print_result(args, out, f"exported {out['labels']} labels ({out['masks']} masks) of {out['samples']} samples "
+                 f"as {out['format']} to {out['export_dir']}")
+    return 0
+
+
+def _quietly(args, compute):
+    """Runs ``compute(samples, progress)`` on the command's samples; with
+    ``--json``, without FiftyOne's info lines and progress bars on stdout."""
     from .common import load_samples
 
     samples = load_samples(args)
     with _quiet(args.json):
-        out = export(samples, args.field, args.export_dir, format=args.format, rle=args.rle,
-                     tolerance=args.tolerance, export_media=not args.no_media, overwrite=args.overwrite,
-                     progress=False if args.json else None)
-    if args.json:
-        print(json.dumps(out, indent=2), flush=True)
-    else:
-        print(f"exported {out['labels']} labels ({out['masks']} masks) of {out['samples']} samples "
-              f"as {out['format']} to {out['export_dir']}", flush=True)
-    return 0
+        return compute(samples, progress=False if args.json else None)
 
 
 @contextlib.contextmanager

@@ -39,6 +39,15 @@ def _common(args) -> dict:
 
 
 def queue_label(args, samples) -> int:
+    """Queues ``label`` as ``segment_text`` or ``segment_boxes`` (concept mode).
+
+    Args:
+        args: the ``label`` flags: text prompts (``--text``, ``--text-field``) or ``--box-field``
+        samples: the images to label
+
+    Returns:
+        0 once queued
+    """
     if args.box_field and (args.text or args.text_field):
         raise UsageError("with --delegate, give either text prompts or --box-field, not both")
     if args.box_field:
@@ -51,6 +60,15 @@ def queue_label(args, samples) -> int:
 
 
 def queue_instances(args, samples) -> int:
+    """Queues ``instances`` as ``segment_boxes`` (instance mode) or ``segment_points``.
+
+    Args:
+        args: the ``instances`` flags, with ``--box-field`` or ``--point-field``
+        samples: the images whose boxes or keypoints get masks
+
+    Returns:
+        0 once queued
+    """
     if args.box_field and args.point_field:
         raise UsageError("with --delegate, give either --box-field or --point-field, not both")
     if args.box_field:
@@ -60,6 +78,15 @@ def queue_instances(args, samples) -> int:
 
 
 def queue_track(args, samples) -> int:
+    """Queues ``track`` as ``track_video``, prompted by text or by label fields.
+
+    Args:
+        args: the ``track`` flags (prompts, ``--frame``, ``--direction``)
+        samples: the videos to track objects through
+
+    Returns:
+        0 once queued
+    """
     params = _common(args)
     params.update(prompt_frame=args.frame, direction=args.direction)
     if args.text:
@@ -73,7 +100,21 @@ def _shards(args) -> int | None:
 
 
 def queue(name: str, samples, params: dict, shards: int | None = None, **prompts) -> int:
-    """Queue ``PLUGIN/name`` on ``samples`` (as ``shards`` slices if given); print how to run it."""
+    """Queues ``PLUGIN/name`` on ``samples`` (as ``shards`` slices if given); prints how to run it.
+
+    Args:
+        name: the operator's name in the plugin
+        samples: the samples to process
+        params: the operator's parameters, as its form would send them
+        shards: (None) the number of delegated operations over disjoint slices
+        **prompts: the prompt parameters
+
+    Returns:
+        the exit code, 0
+
+    Raises:
+        UsageError: the operator is not installed, or its form rejects the parameters
+    """
     import fiftyone.operators as foo
     from fiftyone.operators.executor import ExecutionError
 

@@ -33,7 +33,14 @@ _FLAG_RE = re.compile(r"(?<![\w-])(" + "|".join(CLI_FLAGS) + r")(?= must)")
 
 
 def cli_message(text: str) -> str:
-    """A library message in CLI terms: ``--overwrite``, not ``overwrite=True``."""
+    """A library message in CLI terms: ``--overwrite``, not ``overwrite=True``.
+
+    Args:
+        text: the library's message
+
+    Returns:
+        the message in CLI words
+    """
     for python, cli in CLI_WORDS:
         text = text.replace(python, cli)
     return _FLAG_RE.sub(lambda m: CLI_FLAGS[m.group(1)], text)

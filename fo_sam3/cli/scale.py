@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from .common import UsageError
+from .subcommand import add_command, add_json_flag, print_result
 
 PLUGIN = "@fo-sam3/sam3"
 
@@ -21,14 +21,26 @@ class ShardsAction(argparse.Action):
 
 
 def add_shards_flag(group) -> None:
+    """Adds ``--shards N`` (see ``ShardsAction``).
+
+    Args:
+        group: a parser or argument group
+    """
     group.add_argument("--shards", type=int, metavar="N", action=ShardsAction,
                        help="queue N delegated operations over disjoint slices of the samples, each with "
                        "--skip-existing (implies --delegate); run them with `fo-sam3 worker`")
 
 
 def add_worker(sub, parents):
-    p = sub.add_parser(
-        "worker", parents=parents, help="run queued operations: one `fiftyone delegated launch` per device",
+    """Adds ``worker``: launchers of queued operations, one per device.
+
+    Args:
+        sub: the ``add_subparsers()`` object of the ``fo-sam3`` parser
+        parents: ``--debug`` (``base_parser``)
+    """
+    p = add_command(
+        sub, "worker", parents, _run_worker,
+        help="run queued operations: one `fiftyone delegated launch` per device",
         description="Start one `fiftyone delegated launch --monitor` process per device, each seeing only its "
         "device (CUDA_VISIBLE_DEVICES), restart launchers that die, and re-queue stale shards. Workers on "
         "other machines join by pointing FIFTYONE_DATABASE_URI at the same MongoDB. Stop with Ctrl-C.",
@@ -43,7 +55,6 @@ def add_worker(sub, parents):
     p.add_argument("--requeue-stale-after", type=float, default=600, metavar="S",
                    help="re-queue shards silent this long, checked every minute (default 600; 0: never)")
     p.add_argument("--log-dir", help="write each worker's output to worker-<i>.log here")
-    p.set_defaults(handler=run_worker)
 
 
 def _devices(text: str) -> list[str]:
@@ -59,7 +70,8 @@ def _devices(text: str) -> list[str]:
         raise UsageError(f"--devices: {e}") from e
 
 
-def run_worker(args) -> int:
+def _run_worker(args) -> int:
+    """Runs ``worker``: one launcher per device until Ctrl-C (``fo_sam3.scale.Workers``)."""
     if args.threads is not None and args.threads < 1:
         raise UsageError("--threads must be a positive integer")
     if args.heartbeat < 0 or args.requeue_stale_after < 0:
@@ -85,8 +97,15 @@ def run_worker(args) -> int:
 
 
 def add_shards(sub, parents):
-    p = sub.add_parser(
-        "shards", parents=parents, help="status of sharded jobs (--shards); re-queue stale or failed shards",
+    """Adds ``shards``, the status of sharded jobs.
+
+    Args:
+        sub: the ``add_subparsers()`` object of the ``fo-sam3`` parser
+        parents: ``--debug``
+    """
+    p = add_command(
+        sub, "shards", parents, _run_shards,
+        help="status of sharded jobs (--shards); re-queue stale or failed shards",
         description="Summarize each job queued with --shards: shards completed, running, queued, failed "
         "(with reasons), and samples done. Exit code 1 if a shard failed.",
     )
@@ -96,11 +115,11 @@ def add_shards(sub, parents):
                    help="a running shard silent this long is stale (default 600)")
     p.add_argument("--requeue-stale", action="store_true", help="put stale shards back in the queue")
     p.add_argument("--requeue-failed", action="store_true", help="put failed shards back in the queue")
-    p.add_argument("--json", action="store_true", help="print the jobs as JSON")
-    p.set_defaults(handler=run_shards)
+    add_json_flag(p, "jobs")
 
 
-def run_shards(args) -> int:
+def _run_shards(args) -> int:
+    """Runs ``shards``: re-queues what is asked, then prints every job's status."""
     if args.stale_after <= 0:
         raise UsageError("--stale-after must be positive")
     from ..scale.status import FAILED, job_status, requeue_failed, requeue_stale
@@ -111,13 +130,9 @@ def run_shards(args) -> int:
     if args.requeue_failed:
         moved += requeue_failed(args.job)
     jobs = job_status(args.job, dataset=args.dataset, stale_after=args.stale_after)
-    if args.json:
-        print(json.dumps(dict(requeued=[s.op_id for s in moved], jobs=[j.as_dict() for j in jobs]),
-                         indent=2, default=str))
-    else:
-        for s in moved:
-            print(f"re-queued shard {s.shard}/{s.shards} (operation {s.op_id}, was {s.state})")
-        print("\n".join(_job_text(j) for j in jobs) if jobs else "no sharded jobs found")
+    lines = [f"re-queued shard {s.shard}/{s.shards} (operation {s.op_id}, was {s.state})" for s in moved]
+    lines += [_job_text(j) for j in jobs] if jobs else ["no sharded jobs found"]
+    print_result(args, dict(requeued=[s.op_id for s in moved], jobs=[j.as_dict() for j in jobs]), "\n".join(lines))
     return 1 if any(s.state == FAILED for j in jobs for s in j.shards) else 0
 
 

@@ -11,7 +11,15 @@ from PIL import Image, ImageOps
 
 
 def load_rgb(path: str) -> Image.Image:
-    """Decode ``path`` as an upright 8-bit RGB image (raises on unreadable files)."""
+    """Decode an image file as FiftyOne displays it.
+
+    Args:
+        path: the image file.
+
+    Returns:
+        an upright (EXIF orientation applied) 8-bit RGB ``PIL.Image``; raises
+        on unreadable files.
+    """
     with Image.open(path) as im:
         im.load()
         im = ImageOps.exif_transpose(im)
@@ -19,6 +27,17 @@ def load_rgb(path: str) -> Image.Image:
 
 
 def to_rgb(im: Image.Image) -> Image.Image:
+    """Convert any PIL mode to 8-bit RGB.
+
+    16/32-bit grayscale is scaled to 8 bits; transparency is composited on
+    black.
+
+    Args:
+        im: a ``PIL.Image`` of any mode.
+
+    Returns:
+        an RGB ``PIL.Image``.
+    """
     if im.mode.startswith("I") or im.mode == "F":  # 16/32-bit grayscale
         arr = np.asarray(im, dtype=np.float64)
         if arr.size and arr.max() > 255:

@@ -30,15 +30,50 @@ CHUNK = 256  # samples read from the database at a time
 
 
 class Job(Protocol):
-    """What a mode supplies to ``run``."""
+    """What a mode supplies to ``run``: prompts per sample, a predictor call
+    per batch and a database update per image.
 
-    fields: list[str]  # sample fields the job reads
+    Attributes:
+        fields: the sample fields the job reads.
+    """
 
-    def task(self, sample) -> ImageTask: ...
+    fields: list[str]
 
-    def predict(self, batch: ImageBatch) -> list[Any]: ...
+    def task(self, sample) -> ImageTask:
+        """The sample's task.
 
-    def encode(self, item: LoadedImage, result: Any, store: MaskStore) -> Update: ...
+        Args:
+            sample: a ``fiftyone.core.sample.Sample`` (only ``fields`` loaded).
+
+        Returns:
+            the ``ImageTask``; raises ``NoPromptError`` to skip the sample.
+        """
+        ...
+
+    def predict(self, batch: ImageBatch) -> list[Any]:
+        """The model's results for a decoded batch (typically the mode's
+        predictor on ``batch.pixels``, ``batch.sizes`` and ``batch.prompts``).
+
+        Args:
+            batch: the ``ImageBatch``.
+
+        Returns:
+            one result per item.
+        """
+        ...
+
+    def encode(self, item: LoadedImage, result: Any, store: MaskStore) -> Update:
+        """One image's database update (runs on the output stage's threads).
+
+        Args:
+            item: the image.
+            result: its result from ``predict``.
+            store: where masks go.
+
+        Returns:
+            the ``Update``.
+        """
+        ...
 
 
 class _Ledger:

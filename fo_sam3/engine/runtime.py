@@ -14,19 +14,40 @@ from ..model.compat import cpu_forward
 
 
 def model_device(model) -> torch.device:
-    """The device that holds ``model``'s parameters."""
+    """The device that holds a model's parameters.
+
+    Args:
+        model: a ``torch.nn.Module``.
+
+    Returns:
+        its ``torch.device``.
+    """
     return next(model.parameters()).device
 
 
 def autocast(device) -> contextlib.AbstractContextManager:
-    """bf16 autocast on CUDA (as sam3 runs); full fp32 elsewhere."""
+    """The autocast sam3 runs under on ``device``.
+
+    Args:
+        device: the model's device.
+
+    Returns:
+        bf16 autocast on CUDA; a null context (full fp32) elsewhere.
+    """
     if torch.device(device).type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
 def normalize(pixels: torch.Tensor) -> torch.Tensor:
-    """uint8 (B, 3, R, R) to SAM3's input: [0, 1] then mean/std 0.5."""
+    """SAM3's input normalisation: [0, 1], then mean and std 0.5.
+
+    Args:
+        pixels: uint8 (B, 3, R, R) images.
+
+    Returns:
+        float (B, 3, R, R) in [-1, 1].
+    """
     return (pixels.float() / 255.0 - 0.5) / 0.5
 
 

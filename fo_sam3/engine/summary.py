@@ -10,8 +10,16 @@ from dataclasses import dataclass
 class RunSummary:
     """Samples done, skipped and failed; labels (and, for videos, frames) written; wall time.
 
-    ``failures`` lists ``(sample_id, filepath, reason)`` per failed sample;
-    ``frames`` is ``None`` for image runs.
+    Args:
+        field: the output field.
+        done: samples labeled.
+        skipped: samples skipped (no prompt, or already labeled).
+        failed: samples that failed.
+        detections: labels written.
+        seconds: wall time.
+        failures: ``(sample_id, filepath, reason)`` per failed sample.
+        notes: what was left out or changed, in words.
+        frames: frames written (``None`` for image runs).
     """
 
     field: str = ""
@@ -26,10 +34,12 @@ class RunSummary:
 
     @property
     def images_per_second(self) -> float:
+        """Samples done per second."""
         return self.done / self.seconds if self.seconds > 0 else 0.0
 
     @property
     def frames_per_second(self) -> float:
+        """Frames written per second (0 for image runs)."""
         return (self.frames or 0) / self.seconds if self.seconds > 0 else 0.0
 
     @property
@@ -38,6 +48,11 @@ class RunSummary:
         return {sid: reason for sid, _, reason in self.failures}
 
     def as_dict(self) -> dict:
+        """The summary as JSON-ready data.
+
+        Returns:
+            a dict (``frames`` keys only for video runs).
+        """
         out = {
             "field": self.field,
             "done": self.done,

@@ -43,12 +43,22 @@ def segment_instances(
     left alone unless ``overwrite=True``. Any other ``label_field`` receives
     copies with masks whose ``source_attr`` holds the source label id.
 
-    ``config`` batches and writes the run (``batch_size`` images share one
-    backbone pass; ``max_queries`` prompts per decoder call; ``confidence``
-    drops masks whose ``sam_score`` is below it; ``output_dir`` writes PNGs).
-    Concept-only settings (``topk_*``, ``nms_*``, ``box_source``) are refused. ``options``:
-    see ``InstanceOptions`` (``link_attr``, ``all_candidates``,
-    ``tighten_boxes``, ``score_attr``, ``source_attr``).
+    Args:
+        samples: the image collection.
+        label_field: the output field (``None`` or ``box_field``: in place).
+        box_field: a ``Detections`` field of boxes.
+        point_field: a ``Keypoints`` field of clicks.
+        model / checkpoint / variant / device: the SAM3 model (see ``segment``).
+        config: batches and writes the run (``batch_size`` images share one
+            backbone pass; ``max_queries`` prompts per decoder call;
+            ``confidence`` drops masks whose ``sam_score`` is below it;
+            ``output_dir`` writes PNGs). Concept-only settings (``topk_*``,
+            ``nms_*``, ``box_source``) are refused.
+        **options: ``InstanceOptions`` (``link_attr``, ``all_candidates``,
+            ``tighten_boxes``, ``score_attr``, ``source_attr``).
+
+    Returns:
+        the ``RunSummary``.
     """
     config = config or SegmentConfig()
     opts = InstanceOptions.from_kwargs(**options)

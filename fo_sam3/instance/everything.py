@@ -12,18 +12,20 @@ small-region clean-up.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
 from bson import ObjectId
 
+from ..concept.postprocess import classwise_nms
 from ..config import SegmentConfig
 from ..engine.data import ImageBatch, LoadedImage
-from ..engine.postprocess import classwise_nms
 from ..engine.runner import run
 from ..engine.summary import RunSummary
 from ..model.cache import get_model
+from ..model.sam3_private import prompt_points
 from ..prompts.points import rel_points_to_pixels
 from ..prompts.types import ImageTask
 from ..write import prepare_output_field
@@ -41,7 +43,7 @@ DEFAULT_NMS = 0.7  # SAM's box_nms_thresh (here on masks)
 class EverythingOptions:
     """The grid and filters of ``mode="everything"`` (beyond ``SegmentConfig``).
 
-    Attributes:
+    Args:
         points_per_side: the grid has this many points per side, at the
             centres of equal cells (SAM's ``build_point_grid``).
         stability_thresh: minimum stability score.
@@ -72,7 +74,14 @@ class EverythingOptions:
 
     @classmethod
     def from_kwargs(cls, **kwargs) -> "EverythingOptions":
-        """Build from keyword arguments; unknown names raise ``TypeError``."""
+        """Build from keyword arguments.
+
+        Args:
+            **kwargs: the options by name; unknown names raise ``TypeError``.
+
+        Returns:
+            the ``EverythingOptions``.
+        """
         unknown = sorted(set(kwargs) - {f.name for f in fields(cls)})
         if unknown:
             raise TypeError(f"unexpected arguments for mode='everything': {', '.join(unknown)}")
@@ -80,14 +89,30 @@ class EverythingOptions:
 
 
 def point_grid(n: int) -> np.ndarray:
-    """(n * n, 2) relative ``(x, y)`` cell centres, row by row."""
+    """The click grid of ``mode="everything"``.
+
+    Args:
+        n: points per side.
+
+    Returns:
+        (n * n, 2) relative ``(x, y)`` cell centres, row by row.
+    """
     c = (np.arange(n) + 0.5) / n
     xs, ys = np.meshgrid(c, c)
     return np.stack([xs.ravel(), ys.ravel()], axis=1)
 
 
 def stability(logits: torch.Tensor, offset: float) -> torch.Tensor:
-    """IoU of each (h, w) logit map cut at ``+offset`` and at ``-offset`` (0 for empty masks)."""
+    """SAM's stability score.
+
+    Args:
+        logits: (K, h, w) mask logits.
+        offset: the logit offset.
+
+    Returns:
+        (K,) IoU of each map cut at ``+offset`` and at ``-offset`` (0 for
+        empty masks).
+    """
     inter = (logits > offset).flatten(1).sum(1).float()
     union = (logits > -offset).flatten(1).sum(1).float()
     return torch.where(union > 0, inter / union.clamp(min=1), torch.zeros_like(union))
@@ -95,13 +120,28 @@ def stability(logits: torch.Tensor, offset: float) -> torch.Tensor:
 
 @dataclass
 class GridMask(InstanceMask):
-    """An ``InstanceMask`` of grid point ``prompt`` with its stability score."""
+    """An ``InstanceMask`` of grid point ``prompt`` with its stability score.
+
+    Args:
+        prompt: the grid point's index (row by row).
+        candidate: which of its 3 candidates.
+        score: SAM's predicted IoU.
+        logits: the (h, w) low-resolution logit map.
+        stability: the stability score.
+    """
 
     stability: float = 0.0
 
 
 class EverythingPredictor(InstancePredictor):
-    """Grid prompts through ``InstancePredictor``'s decoder; filters and NMS per image."""
+    """Grid prompts through ``InstancePredictor``'s decoder; filters and NMS per image.
+
+    Args:
+        model: a ``Sam3Image`` built with ``instance_interactive=True``.
+        config: ``confidence`` (minimum predicted IoU), ``nms_iou`` and
+            ``max_queries`` (grid points per decoder call) are read.
+        options: the grid and filters.
+    """
 
     def __init__(self, model, config: SegmentConfig, options: EverythingOptions):
         super().__init__(model, config, all_candidates=True)
@@ -109,12 +149,29 @@ class EverythingPredictor(InstancePredictor):
         self.iou = DEFAULT_IOU if config.confidence is None else config.confidence
         self.nms = DEFAULT_NMS if config.nms_iou is None else config.nms_iou
 
-    def _predict_image(self, feats: dict, i: int, item: LoadedImage) -> list[GridMask]:
+    def predict(self, pixels: torch.Tensor, sizes: Sequence[tuple[int, int]], prompts=None,
+                feats: dict | None = None) -> list[list[GridMask]]:
+        """Every object of each image, from the grid of clicks.
+
+        Args:
+            pixels: uint8 (B, 3, R, R), as for ``InstancePredictor.predict``.
+            sizes: per image, its original ``(height, width)`` in pixels.
+            prompts: unused (the grid is the prompts); ``None`` or empty per
+                image.
+            feats: ``encode(pixels)``, if already computed.
+
+        Returns:
+            per image, its ``GridMask``s, highest predicted IoU first;
+            ``GridMask.prompt`` indexes the grid points row by row.
+        """
+        return super().predict(pixels, sizes, prompts or [()] * len(sizes), feats)
+
+    def _predict_image(self, feats: dict, i: int, size: tuple[int, int], prompts=()) -> list[GridMask]:
         opts, dev = self.options, self.device
-        pts = rel_points_to_pixels(point_grid(opts.points_per_side), item.width, item.height)
+        height, width = size
+        pts = rel_points_to_pixels(point_grid(opts.points_per_side), width, height)
         pts = torch.as_tensor(pts, dtype=torch.float, device=dev)
-        coords = self.inst._transforms.transform_coords(pts, normalize=True, orig_hw=(item.height, item.width))
-        coords = coords[:, None]  # one click per prompt
+        coords = prompt_points(self.inst, pts, height, width)[:, None]  # one click per prompt
         labels = torch.ones((len(coords), 1), dtype=torch.int, device=dev)
         step = self.config.max_queries or MAX_PROMPTS_PER_CALL
         keep_l, keep_s, keep_t, keep_id = [], [], [], []
@@ -136,7 +193,11 @@ class EverythingPredictor(InstancePredictor):
 
 
 class EverythingJob:
-    """``mode="everything"`` as a ``Job``: new ``Detections`` labeled ``options.label``."""
+    """``mode="everything"`` as a ``Job``: new ``Detections`` labeled ``options.label``.
+
+    Args:
+        predictor: the ``EverythingPredictor``.
+    """
 
     def __init__(self, predictor: EverythingPredictor):
         self.predictor = predictor
@@ -144,12 +205,39 @@ class EverythingJob:
         self.fields: list[str] = []  # reads no sample field
 
     def task(self, sample) -> ImageTask:
+        """The sample's task (no prompts: the grid is the prompt).
+
+        Args:
+            sample: a ``fiftyone.core.sample.Sample``.
+
+        Returns:
+            the ``ImageTask``.
+        """
         return ImageTask(sample.id, sample.filepath, ())
 
     def predict(self, batch: ImageBatch) -> list[list[GridMask]]:
-        return self.predictor.predict(batch)
+        """The grid's masks on each image of a decoded batch.
+
+        Args:
+            batch: the ``ImageBatch`` (its tasks have no prompts).
+
+        Returns:
+            per item, its ``GridMask``s (``EverythingPredictor.predict``),
+            highest predicted IoU first.
+        """
+        return self.predictor.predict(batch.pixels, batch.sizes)
 
     def encode(self, item: LoadedImage, found: list[GridMask], store: MaskStore) -> Update:
+        """The sample's new ``Detections``, best first.
+
+        Args:
+            item: the image.
+            found: its ``GridMask``s, as ``predict`` returns them.
+            store: where masks go (``MaskStore``).
+
+        Returns:
+            an ``Update`` that sets the field to the new ``Detections``.
+        """
         sid, docs, cleanup = item.task.sample_id, [None] * len(found), self.predictor.config.cleanup
         logits = torch.stack([m.logits for m in found]) if found else torch.zeros((0, 1, 1))
         for k, cropped in store.crops(logits, item.height, item.width):

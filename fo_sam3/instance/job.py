@@ -26,7 +26,7 @@ from ..write.updates import Update
 from .labels import place_mask
 from .options import InstanceOptions
 from .predictor import InstanceMask, InstancePredictor
-from .prompts import box_prompts, point_prompts
+from .prompts import InstancePrompt, box_prompts, point_prompts
 
 logger = logging.getLogger(__name__)
 CANDIDATE_ATTR = "sam_candidate"
@@ -38,6 +38,16 @@ class InstanceJob:
 
     Masks whose ``sam_score`` is below ``config.confidence`` (when set) are
     not written.
+
+    Args:
+        predictor: the ``InstancePredictor``.
+        options: the instance options.
+        box_field: the ``Detections`` field of boxes (or a ``Keypoints``
+            field, for clicks only), or ``None``.
+        point_field: the ``Keypoints`` field of clicks, or ``None``.
+        in_place: patch the detections of ``box_field`` (else write new
+            ``Detections``).
+        overwrite: in place, also replace masks the detections already have.
     """
 
     def __init__(self, predictor: InstancePredictor, options: InstanceOptions, box_field: str | None,
@@ -58,9 +68,19 @@ class InstanceJob:
 
     @property
     def config(self) -> SegmentConfig:
+        """The predictor's ``SegmentConfig``."""
         return self.predictor.config
 
-    def task(self, sample) -> ImageTask:
+    def task(self, sample) -> ImageTask[InstancePrompt]:
+        """The sample's task.
+
+        Args:
+            sample: a ``fiftyone.core.sample.Sample``.
+
+        Returns:
+            an ``ImageTask`` whose prompts are ``InstancePrompt``s; raises
+            ``NoPromptError`` when the sample has none.
+        """
         box_field = self.box_field
         if box_field and isinstance(sample[box_field], fo.Keypoints) and not self.point_field:
             # apply_model(prompt_field=<Keypoints field>): clicks only
@@ -75,7 +95,16 @@ class InstanceJob:
         return ImageTask(sample.id, sample.filepath, tuple(prompts))
 
     def predict(self, batch: ImageBatch) -> list[list[InstanceMask]]:
-        return self.predictor.predict(batch)
+        """``InstancePredictor.predict`` on a decoded batch.
+
+        Args:
+            batch: the ``ImageBatch``, whose tasks' prompts are
+                ``InstancePrompt``s.
+
+        Returns:
+            per item, its ``InstanceMask``s.
+        """
+        return self.predictor.predict(batch.pixels, batch.sizes, batch.prompts)
 
     def _kept(self, item: LoadedImage, found: list[InstanceMask]) -> list[InstanceMask]:
         floor = self.config.confidence
@@ -90,7 +119,16 @@ class InstanceJob:
             self.label_counts[key] += n
 
     def encode(self, item: LoadedImage, found: list[InstanceMask], store: MaskStore) -> Update:
-        """The sample's update: patches of its detections, or a new ``Detections``."""
+        """The sample's update: patches of its detections, or a new ``Detections``.
+
+        Args:
+            item: the image.
+            found: its masks, as ``InstancePredictor.predict`` returns them.
+            store: where masks go.
+
+        Returns:
+            the ``Update``.
+        """
         found = self._kept(item, found)
         sid, opts = item.task.sample_id, self.options
         sources = {} if self.in_place else self._sources.pop(sid, {})
@@ -99,7 +137,7 @@ class InstanceJob:
         cleanup = self.config.cleanup
         for k, cropped in store.crops(logits, item.height, item.width):
             m = found[k]
-            prompt = item.task.queries[m.prompt]
+            prompt = item.task.prompts[m.prompt]
             placed = place_mask(prompt.rel_box, cropped, item.width, item.height, opts.tighten_boxes)
             if placed is None:
                 self._count("unplaced")
@@ -141,7 +179,11 @@ class InstanceJob:
         return doc
 
     def notes(self) -> list[str]:
-        """Human-readable counts of what was left out, for ``RunSummary.notes``."""
+        """Human-readable counts of what was left out, for ``RunSummary.notes``.
+
+        Returns:
+            the notes, in words.
+        """
         counts = self.counts + self.label_counts
         texts = {
             "kept_masks": "detections already had a mask and were left alone (overwrite=True replaces them)",
@@ -161,8 +203,16 @@ def make_instance_job(sam3, seg_config: SegmentConfig, prompt_field: str, point_
                       **options) -> InstanceJob:
     """The job behind ``SAM3Model(mode="instance")``: new-field ``Detections``.
 
-    ``prompt_field`` is a ``Detections`` field (boxes, plus clicks linked from
-    ``point_field``) or a ``Keypoints`` field (clicks only).
+    Args:
+        sam3: a ``Sam3Image`` built with ``instance_interactive=True``.
+        seg_config: the run's settings (concept-only ones are refused).
+        prompt_field: a ``Detections`` field (boxes, plus clicks linked from
+            ``point_field``) or a ``Keypoints`` field (clicks only).
+        point_field: the ``Keypoints`` field of linked clicks, or ``None``.
+        **options: ``InstanceOptions``.
+
+    Returns:
+        the ``InstanceJob``.
     """
     opts = InstanceOptions.from_kwargs(**options)
     refused = seg_config.concept_only()

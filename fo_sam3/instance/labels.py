@@ -14,7 +14,16 @@ from ..convert.masks import CroppedMask, crop_to_box
 
 
 def box_pixels(rel_box, width: int, height: int) -> tuple[int, int, int, int]:
-    """The integer pixel box that a mask of the relative ``[x, y, w, h]`` covers (FiftyOne's rule)."""
+    """The integer pixel box that a detection's mask covers (FiftyOne's rule).
+
+    Args:
+        rel_box: relative ``[x, y, w, h]``.
+        width: image width in pixels.
+        height: image height in pixels.
+
+    Returns:
+        ``(x0, y0, x1, y1)``, x1/y1 exclusive.
+    """
     return pixel_box(rel_box, width, height)
 
 
@@ -27,6 +36,16 @@ def place_mask(rel_box, cropped: CroppedMask, width: int, height: int,
     Otherwise the box is the mask's tight box; an empty mask then keeps the
     given box, and without a box it gives ``None``. A box under one pixel
     gives ``None``.
+
+    Args:
+        rel_box: the prompt's relative ``[x, y, w, h]``, or ``None``.
+        cropped: the full-resolution mask, cropped to its extent.
+        width: image width in pixels.
+        height: image height in pixels.
+        tighten: use the mask's tight box even when there is a box.
+
+    Returns:
+        ``(bounding_box, mask)`` or ``None``.
     """
     if (tighten or rel_box is None) and cropped.mask.any():
         return rel_box_for_pixels(cropped.xyxy, width, height), cropped.mask

@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 class InstanceOptions:
     """How instance prompts are formed and how their masks are written.
 
-    Attributes:
+    Args:
         link_attr: a ``Keypoint`` adds its points to the detection whose
             attribute of this name has the same (non-None) value; in a
             keypoint-only run, keypoints sharing a value form one prompt.
@@ -37,7 +37,14 @@ class InstanceOptions:
 
     @classmethod
     def from_kwargs(cls, **kwargs) -> "InstanceOptions":
-        """Build from keyword arguments; unknown names raise ``TypeError``."""
+        """Build from keyword arguments.
+
+        Args:
+            **kwargs: the options by name; unknown names raise ``TypeError``.
+
+        Returns:
+            the ``InstanceOptions``.
+        """
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(kwargs) - names)
         if unknown:

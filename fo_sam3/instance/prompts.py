@@ -22,15 +22,21 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class InstancePrompt:
-    """One object to segment.
+    """One object to segment; coordinates are relative to the original image, in [0, 1].
 
-    ``rel_box`` is the detection's ``[x, y, w, h]`` clipped to the image (or
-    ``None``); ``clipped`` says whether clipping changed it. ``points`` are
-    relative (N, 2) ``(x, y)`` with ``point_labels`` 1 (positive) / 0
-    (negative). ``source_id`` is the id of the detection (or first keypoint)
-    that the prompt came from. ``mask`` is the detection's current mask
-    (inscribed in ``mask_box``, its unclipped box), given to SAM as a mask
-    prompt (``instance.refine``).
+    Args:
+        source_id: the id of the detection (or first keypoint) that the
+            prompt came from.
+        label: its label.
+        rel_box: the detection's FiftyOne-relative ``[x, y, w, h]`` clipped
+            to the image, or ``None``.
+        clipped: whether clipping changed it.
+        points: (N, 2) relative ``(x, y)`` clicks.
+        point_labels: (N,) 1 (positive) or 0 (negative) per click.
+        mask: the detection's current mask, given to SAM as a mask prompt
+            (``instance.refine``), or ``None``.
+        mask_box: the relative ``[x, y, w, h]`` (unclipped) box that ``mask``
+            is inscribed in.
     """
 
     source_id: str
@@ -44,7 +50,7 @@ class InstancePrompt:
 
     @property
     def rel_boxes(self) -> np.ndarray:
-        """(1, 4) or (0, 4) relative boxes (``engine.data.prepare`` converts them to pixels)."""
+        """(1, 4) or (0, 4) relative ``[x, y, w, h]`` boxes."""
         return np.zeros((0, 4), np.float32) if self.rel_box is None else self.rel_box[None]
 
     @property
@@ -89,7 +95,17 @@ def box_prompts(sample, box_field: str, point_field: str | None, options: Instan
     Detections that already have a mask are left out when ``skip_masked``.
     Degenerate, non-finite or outside-image boxes (and clicks outside the
     image) are skipped with a warning naming the sample and the label.
-    Raises ``NoPromptError`` when nothing is left.
+
+    Args:
+        sample: a ``fiftyone.core.sample.Sample``.
+        box_field: its ``Detections`` field.
+        point_field: its ``Keypoints`` field of linked clicks, or ``None``.
+        options: how clicks link to detections (``link_attr``).
+        skip_masked: leave out detections that already have a mask.
+        counts: tallies of what was skipped (updated).
+
+    Returns:
+        the ``InstancePrompt``s; raises ``NoPromptError`` when none is left.
     """
     where = f"sample {sample.id}"
     dets = sample[box_field]
@@ -131,6 +147,17 @@ def point_prompts(sample, point_field: str, options: InstanceOptions, counts: Co
     Clicks with no finite point (``empty_keypoints``), outside the image
     (``outside_keypoints``) or only negative (``negative_keypoints``: nothing
     to segment) are skipped with a warning naming the sample and the keypoint.
+
+    Args:
+        sample: a ``fiftyone.core.sample.Sample``.
+        point_field: its ``Keypoints`` field.
+        options: keypoints sharing a ``link_attr`` value form one prompt.
+        counts: counts skipped keypoints (``empty_keypoints``,
+            ``outside_keypoints``, ``negative_keypoints``).
+
+    Returns:
+        one ``InstancePrompt`` per keypoint (group); raises
+        ``NoPromptError`` when none is left.
     """
     where = f"sample {sample.id}"
     kps = sample[point_field]

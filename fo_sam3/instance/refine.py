@@ -37,7 +37,16 @@ def refine_prompts(sample, field: str, point_field: str, options: InstanceOption
                    counts: Counter) -> list[InstancePrompt]:
     """One prompt per detection of ``sample[field]`` with linked clicks, carrying its current mask.
 
-    Raises ``NoPromptError`` when no detection has clicks.
+    Args:
+        sample: a ``fiftyone.core.sample.Sample``.
+        field: its ``Detections`` field.
+        point_field: its ``Keypoints`` field of clicks.
+        options: how clicks link to detections (``link_attr``).
+        counts: tallies of what was skipped (updated).
+
+    Returns:
+        the ``InstancePrompt``s; raises ``NoPromptError`` when no detection
+        has clicks.
     """
     prompts = box_prompts(sample, field, point_field, options, False, counts)
     dets = {d.id: d for d in sample[field].detections}
@@ -56,22 +65,50 @@ def refine_prompts(sample, field: str, point_field: str, options: InstanceOption
 
 
 class RefineJob(InstanceJob):
-    """``InstanceJob`` in place, prompting only clicked detections, with their masks."""
+    """``InstanceJob`` in place, prompting only clicked detections, with their masks.
+
+    Args:
+        predictor: the ``InstancePredictor``.
+        options: the instance options.
+        field: the ``Detections`` field to refine.
+        point_field: the ``Keypoints`` field of clicks.
+    """
 
     def __init__(self, predictor: InstancePredictor, options: InstanceOptions, field: str, point_field: str):
         super().__init__(predictor, options, field, point_field, in_place=True, overwrite=True)
 
-    def task(self, sample) -> ImageTask:
+    def task(self, sample) -> ImageTask[InstancePrompt]:
+        """The sample's task: one prompt per clicked detection.
+
+        Args:
+            sample: a ``fiftyone.core.sample.Sample``.
+
+        Returns:
+            the ``ImageTask``.
+        """
         prompts = refine_prompts(sample, self.box_field, self.point_field, self.options, self.counts)
         return ImageTask(sample.id, sample.filepath, tuple(prompts))
 
     def encode(self, item: LoadedImage, found: list[InstanceMask], store: MaskStore) -> Update:
+        """``InstanceJob.encode``, each patch also marked ``refined=True``.
+
+        Args:
+            item, found, store: as for ``InstanceJob.encode``.
+
+        Returns:
+            the ``Update`` (patches only: refine writes in place).
+        """
         update = super().encode(item, found, store)
         for attrs in update.patches.values():
             attrs[REFINED_ATTR] = True
         return update
 
     def notes(self) -> list[str]:
+        """``InstanceJob.notes`` plus the detections left without clicks.
+
+        Returns:
+            the notes, in words.
+        """
         n = self.counts["unclicked"]
         left = [f"{n} detections had no linked clicks and were left as they were"] if n else []
         return super().notes() + left

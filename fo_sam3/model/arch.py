@@ -2,65 +2,137 @@
 
 ``FULL`` mirrors ``sam3.model_builder`` exactly; ``TINY`` is the same graph
 with small widths and depths (random weights, for tests and CPU demos).
+``ArchConfig`` holds the sizes, grouped by sub-model; every other setting is
+sam3's own, written where each module is built.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from torch import nn
 
 
 @dataclass(frozen=True)
-class ArchConfig:
-    """Widths and depths of a SAM3 image model (resolution is fixed at 1008)."""
+class ViTConfig:
+    """The image encoder: sam3's ViTDet trunk.
 
-    d_model: int = 256
-    vit_dim: int = 1024
-    vit_depth: int = 32
-    vit_heads: int = 16
-    vit_mlp_ratio: float = 4.625
-    vit_global_blocks: tuple[int, ...] = (7, 15, 23, 31)
-    text_width: int = 1024
-    text_heads: int = 16
-    text_layers: int = 24
-    heads: int = 8
-    ffn_dim: int = 2048
+    Args:
+        dim: the embedding width
+        depth: the number of blocks
+        heads: attention heads per block
+        mlp_ratio: the MLP's hidden width over ``dim``
+        global_blocks: the blocks with global attention (the others attend
+            within windows)
+    """
+
+    dim: int = 1024
+    depth: int = 32
+    heads: int = 16
+    mlp_ratio: float = 4.625
+    global_blocks: tuple[int, ...] = (7, 15, 23, 31)
+
+    def __post_init__(self):
+        if self.dim % self.heads:
+            raise ValueError("vit.dim must be divisible by vit.heads")
+        if any(b >= self.depth for b in self.global_blocks):
+            raise ValueError("vit.global_blocks must index ViT blocks")
+
+
+@dataclass(frozen=True)
+class TextConfig:
+    """The text encoder.
+
+    Args:
+        width: the transformer's width
+        heads: attention heads per layer
+        layers: the number of layers
+    """
+
+    width: int = 1024
+    heads: int = 16
+    layers: int = 24
+
+    def __post_init__(self):
+        if self.width % self.heads:
+            raise ValueError("text.width must be divisible by text.heads")
+
+
+@dataclass(frozen=True)
+class GroundingConfig:
+    """The detector's depths.
+
+    Args:
+        enc_layers: layers of the encoder fusing image and prompt features
+        dec_layers: layers of the DETR-style decoder
+        geo_layers: layers of the geometry encoder (box and point prompts)
+        num_queries: the decoder's object queries
+    """
+
     enc_layers: int = 6
     dec_layers: int = 6
     geo_layers: int = 3
     num_queries: int = 200
-    tracker_layers: int = 4
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """The SAM2-style tracker (instance prompts and video).
+
+    Args:
+        layers: memory-attention layers
+        mem_dim: the width of its memory features
+    """
+
+    layers: int = 4
     mem_dim: int = 64
+
+
+@dataclass(frozen=True)
+class ArchConfig:
+    """Widths and depths of a SAM3 model, grouped by sub-model.
+
+    Every module built here takes its sizes from one; the other settings are sam3's.
+
+    Args:
+        d_model: the width of every transformer but the ViT and the text encoder
+        heads: their attention heads
+        ffn_dim: their feed-forward width
+        vit: the image encoder
+        text: the text encoder
+        grounding: the detector's depths
+        tracker: the tracker
+        resolution: the input size (sam3's is fixed at 1008)
+        patch_size: the ViT's patch size, the stride of its features
+    """
+
+    d_model: int = 256
+    heads: int = 8
+    ffn_dim: int = 2048
+    vit: ViTConfig = field(default_factory=ViTConfig)
+    text: TextConfig = field(default_factory=TextConfig)
+    grounding: GroundingConfig = field(default_factory=GroundingConfig)
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
     resolution: int = 1008
     patch_size: int = 14
 
     def __post_init__(self):
-        if self.d_model % self.heads or self.vit_dim % self.vit_heads:
-            raise ValueError("widths must be divisible by their head counts")
-        if any(b >= self.vit_depth for b in self.vit_global_blocks):
-            raise ValueError("vit_global_blocks must index ViT blocks")
+        if self.d_model % self.heads:
+            raise ValueError("d_model must be divisible by heads")
+
+    @property
+    def vit_dim(self) -> int:
+        """The ViT width, which tells the variants' checkpoints apart."""
+        return self.vit.dim
 
 
 FULL = ArchConfig()
 TINY = ArchConfig(
-    d_model=64,
-    vit_dim=64,
-    vit_depth=2,
-    vit_heads=2,
-    vit_mlp_ratio=2.0,
-    vit_global_blocks=(1,),
-    text_width=64,
-    text_heads=2,
-    text_layers=2,
-    heads=2,
-    ffn_dim=128,
-    enc_layers=1,
-    dec_layers=2,
-    geo_layers=1,
-    num_queries=32,
-    tracker_layers=1,
-    mem_dim=16,
+    d_model=64, heads=2, ffn_dim=128,
+    vit=ViTConfig(dim=64, depth=2, heads=2, mlp_ratio=2.0, global_blocks=(1,)),
+    text=TextConfig(width=64, heads=2, layers=2),
+    grounding=GroundingConfig(enc_layers=1, dec_layers=2, geo_layers=1, num_queries=32),
+    tracker=TrackerConfig(layers=1, mem_dim=16),
 )
 VARIANTS = {"full": FULL, "tiny": TINY}
 
@@ -74,7 +146,17 @@ def _mha(cfg: ArchConfig, dropout=0.1, batch_first=None):
     )
 
 
-def _pos_enc(cfg: ArchConfig, precompute=True, dim=None):
+def pos_enc(cfg: ArchConfig, precompute=True, dim=None):
+    """sam3's sine position encoding.
+
+    Args:
+        cfg: the architecture (``d_model``, ``resolution``)
+        precompute: (True) precompute it for ``cfg.resolution``
+        dim: (None) its width, if not ``cfg.d_model``
+
+    Returns:
+        a ``PositionEmbeddingSine``
+    """
     from sam3.model.position_encoding import PositionEmbeddingSine
 
     return PositionEmbeddingSine(
@@ -86,7 +168,44 @@ def _pos_enc(cfg: ArchConfig, precompute=True, dim=None):
     )
 
 
+def layer_settings(cfg: ArchConfig, **settings) -> dict:
+    """Settings sam3 gives every transformer layer: ReLU, dropout 0.1, ``cfg``'s widths.
+
+    Args:
+        cfg: the architecture (``d_model``, ``ffn_dim``)
+        **settings: the layer's other settings
+
+    Returns:
+        a dict of keyword arguments
+    """
+    return dict(activation="relu", d_model=cfg.d_model, dim_feedforward=cfg.ffn_dim, dropout=0.1, **settings)
+
+
+def cross_layer_settings(cfg: ArchConfig, pos_at_attn: bool, keys: bool) -> dict:
+    """``layer_settings`` of a pre-norm layer with self and cross attention.
+
+    Args:
+        cfg: as for ``layer_settings``
+        pos_at_attn: add the position encoding at self attention
+        keys: add it to the cross-attention keys (never to the queries)
+
+    Returns:
+        a dict of keyword arguments
+    """
+    return layer_settings(cfg, pre_norm=True, pos_enc_at_attn=pos_at_attn, pos_enc_at_cross_attn_keys=keys,
+                          pos_enc_at_cross_attn_queries=False)
+
+
 def vision_backbone(cfg: ArchConfig, inst_interactivity: bool):
+    """The ViT trunk and its neck (with the SAM2 neck the tracker reads, if asked).
+
+    Args:
+        cfg: the architecture (``vit``, ``d_model``, ``resolution``, ``patch_size``)
+        inst_interactivity: add the SAM2 neck (instance prompts and video)
+
+    Returns:
+        a ``Sam3DualViTDetNeck``
+    """
     from sam3.model.necks import Sam3DualViTDetNeck
     from sam3.model.vitdet import ViT
 
@@ -94,16 +213,16 @@ def vision_backbone(cfg: ArchConfig, inst_interactivity: bool):
         img_size=cfg.resolution,
         pretrain_img_size=336,
         patch_size=cfg.patch_size,
-        embed_dim=cfg.vit_dim,
-        depth=cfg.vit_depth,
-        num_heads=cfg.vit_heads,
-        mlp_ratio=cfg.vit_mlp_ratio,
+        embed_dim=cfg.vit.dim,
+        depth=cfg.vit.depth,
+        num_heads=cfg.vit.heads,
+        mlp_ratio=cfg.vit.mlp_ratio,
         norm_layer="LayerNorm",
         drop_path_rate=0.1,
         qkv_bias=True,
         use_abs_pos=True,
         tile_abs_pos=True,
-        global_att_blocks=cfg.vit_global_blocks,
+        global_att_blocks=cfg.vit.global_blocks,
         rel_pos_blocks=(),
         use_rope=True,
         use_interp_rope=True,
@@ -116,7 +235,7 @@ def vision_backbone(cfg: ArchConfig, inst_interactivity: bool):
         bias_patch_embed=False,
     )
     return Sam3DualViTDetNeck(
-        position_encoding=_pos_enc(cfg),
+        position_encoding=pos_enc(cfg),
         d_model=cfg.d_model,
         scale_factors=[4.0, 2.0, 1.0, 0.5],
         trunk=vit,
@@ -125,15 +244,24 @@ def vision_backbone(cfg: ArchConfig, inst_interactivity: bool):
 
 
 def text_encoder(cfg: ArchConfig, bpe_path: str):
+    """sam3's text encoder and its tokenizer.
+
+    Args:
+        cfg: the architecture (``text``, ``d_model``)
+        bpe_path: sam3's BPE vocabulary file
+
+    Returns:
+        a ``VETextEncoder``
+    """
     from sam3.model.text_encoder_ve import VETextEncoder
     from sam3.model.tokenizer_ve import SimpleTokenizer
 
     return VETextEncoder(
         tokenizer=SimpleTokenizer(bpe_path=bpe_path),
         d_model=cfg.d_model,
-        width=cfg.text_width,
-        heads=cfg.text_heads,
-        layers=cfg.text_layers,
+        width=cfg.text.width,
+        heads=cfg.text.heads,
+        layers=cfg.text.layers,
     )
 
 
@@ -141,65 +269,65 @@ def _enc_layer(cfg: ArchConfig, batch_first: bool, pos_at_attn: bool, keys: bool
     from sam3.model.encoder import TransformerEncoderLayer
 
     return TransformerEncoderLayer(
-        activation="relu",
-        d_model=cfg.d_model,
-        dim_feedforward=cfg.ffn_dim,
-        dropout=0.1,
-        pos_enc_at_attn=pos_at_attn,
-        pos_enc_at_cross_attn_keys=keys,
-        pos_enc_at_cross_attn_queries=False,
-        pre_norm=True,
+        **cross_layer_settings(cfg, pos_at_attn, keys),
         self_attention=_mha(cfg, batch_first=batch_first),
         cross_attention=_mha(cfg, batch_first=batch_first),
     )
 
 
 def grounding_transformer(cfg: ArchConfig):
+    """The fusion encoder (image and prompt) and the DETR-style decoder.
+
+    Args:
+        cfg: the architecture (``d_model``, ``heads``, ``ffn_dim``, ``grounding``)
+
+    Returns:
+        a ``TransformerWrapper``
+    """
     from sam3.model.decoder import TransformerDecoder, TransformerDecoderLayer
     from sam3.model.encoder import TransformerEncoderFusion
     from sam3.model.model_misc import TransformerWrapper
 
+    shared = dict(d_model=cfg.d_model, frozen=False, use_act_checkpoint=True)  # by encoder and decoder
     encoder = TransformerEncoderFusion(
         layer=_enc_layer(cfg, batch_first=True, pos_at_attn=True, keys=False),
-        num_layers=cfg.enc_layers,
-        d_model=cfg.d_model,
+        num_layers=cfg.grounding.enc_layers,
         num_feature_levels=1,
-        frozen=False,
-        use_act_checkpoint=True,
         add_pooled_text_to_img_feat=False,
         pool_text_with_mask=True,
+        **shared,
     )
     decoder_layer = TransformerDecoderLayer(
-        activation="relu",
-        d_model=cfg.d_model,
-        dim_feedforward=cfg.ffn_dim,
-        dropout=0.1,
-        cross_attention=_mha(cfg),
-        n_heads=cfg.heads,
-        use_text_cross_attention=True,
+        **layer_settings(cfg, cross_attention=_mha(cfg), n_heads=cfg.heads, use_text_cross_attention=True),
     )
     decoder = TransformerDecoder(
         layer=decoder_layer,
-        num_layers=cfg.dec_layers,
-        num_queries=cfg.num_queries,
+        num_layers=cfg.grounding.dec_layers,
+        num_queries=cfg.grounding.num_queries,
         return_intermediate=True,
         box_refine=True,
         num_o2m_queries=0,
         dac=True,
         boxRPB="log",
-        d_model=cfg.d_model,
-        frozen=False,
         interaction_layer=None,
         dac_use_selfatt_ln=True,
         resolution=cfg.resolution,
         stride=cfg.patch_size,
-        use_act_checkpoint=True,
         presence_token=True,
+        **shared,
     )
     return TransformerWrapper(encoder=encoder, decoder=decoder, d_model=cfg.d_model)
 
 
 def dot_product_scoring(cfg: ArchConfig):
+    """The scorer of each decoder query against the prompt.
+
+    Args:
+        cfg: the architecture (``d_model``, ``ffn_dim``)
+
+    Returns:
+        a ``DotProductScoring``
+    """
     from sam3.model.model_misc import MLP, DotProductScoring
 
     prompt_mlp = MLP(
@@ -215,6 +343,14 @@ def dot_product_scoring(cfg: ArchConfig):
 
 
 def segmentation_head(cfg: ArchConfig):
+    """The mask head: pixel decoder and per-query masks.
+
+    Args:
+        cfg: the architecture (``d_model``, ``heads``)
+
+    Returns:
+        a ``UniversalSegmentationHead``
+    """
     from sam3.model.maskformer_segmentation import (
         PixelDecoder,
         UniversalSegmentationHead,
@@ -237,19 +373,24 @@ def segmentation_head(cfg: ArchConfig):
 
 
 def geometry_encoder(cfg: ArchConfig):
+    """The encoder of box and point prompts (both projected, pooled and position-encoded).
+
+    Args:
+        cfg: the architecture (``d_model``, ``heads``, ``ffn_dim``, ``grounding.geo_layers``)
+
+    Returns:
+        a ``SequenceGeometryEncoder``
+    """
     from sam3.model.geometry_encoders import SequenceGeometryEncoder
 
+    # points_direct_project, points_pool, points_pos_enc and the same for boxes: all on
+    both = {f"{kind}_{part}": True for kind in ("points", "boxes") for part in ("direct_project", "pool", "pos_enc")}
     return SequenceGeometryEncoder(
-        pos_enc=_pos_enc(cfg, precompute=False),
+        **both,
+        pos_enc=pos_enc(cfg, precompute=False),
         encode_boxes_as_points=False,
-        points_direct_project=True,
-        points_pool=True,
-        points_pos_enc=True,
-        boxes_direct_project=True,
-        boxes_pool=True,
-        boxes_pos_enc=True,
         d_model=cfg.d_model,
-        num_layers=cfg.geo_layers,
+        num_layers=cfg.grounding.geo_layers,
         layer=_enc_layer(cfg, batch_first=False, pos_at_attn=False, keys=True),
         use_act_ckpt=True,
         add_cls=True,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 from typing import Callable
 
@@ -31,6 +30,11 @@ class CheckpointMismatchError(CheckpointError, ValueError):
 
 
 def default_device() -> torch.device:
+    """The device models go to when none is given.
+
+    Returns:
+        CUDA when available, else the CPU
+    """
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
@@ -39,6 +43,10 @@ def init_empty_parameters(model: torch.nn.Module, seed: int | None = None) -> No
 
     Follows open_clip's init for the text transformer; any other non-finite
     parameter gets a small normal init. Needed whenever no checkpoint is loaded.
+
+    Args:
+        model: a sam3 model just built, without weights
+        seed: (None) seeds the init, so two builds are identical
     """
     from sam3.model.text_encoder_ve import TextTransformer
 
@@ -103,8 +111,24 @@ def assemble(
     make_graph: Callable[[arch.ArchConfig, str], torch.nn.Module],
     map_state: Callable[[dict], dict] = lambda state: state,
 ) -> torch.nn.Module:
-    """Build ``make_graph(cfg, bpe_path)`` for ``variant``, load or initialise its
-    weights, and place it on ``device`` in eval mode (shared by image and video)."""
+    """Builds ``make_graph(cfg, bpe_path)`` for ``variant``, loads or initialises
+    its weights, and places it on ``device`` in eval mode (image and video alike).
+
+    Args:
+        variant: ``"full"`` or ``"tiny"`` (a key of ``arch.VARIANTS``)
+        checkpoint: a path, ``"random"``, or ``None`` (see ``build_sam3``)
+        device: the device, or ``None`` for ``default_device()``
+        seed: seeds the construction and the random init, or ``None``
+        bpe_path: sam3's BPE vocabulary (found or fetched when ``None``)
+        make_graph: builds the model from an ``ArchConfig`` and the vocabulary path
+        map_state: (identity) maps a sam3.pt state dict onto the model's keys
+
+    Returns:
+        the model, with ``fo_sam3_variant`` and ``fo_sam3_checkpoint`` set
+
+    Raises:
+        CheckpointMismatchError: the checkpoint's keys or shapes do not match
+    """
     if variant not in arch.VARIANTS:
         raise ValueError(f"variant must be one of {sorted(arch.VARIANTS)}, got {variant!r}")
     cfg = arch.VARIANTS[variant]
@@ -170,6 +194,13 @@ def image_state(state: dict, instance_interactive: bool) -> dict:
 
     Without the instance head, the checkpoint's SAM2 neck has no place in the
     model (sam3's loader drops it too, loading with ``strict=False``).
+
+    Args:
+        state: a sam3.pt state dict
+        instance_interactive: whether the model has the instance head
+
+    Returns:
+        the state dict, with ``Sam3Image``'s keys
     """
     out = image_model_state(state, instance_interactive)
     if not instance_interactive:

@@ -1,10 +1,40 @@
-"""Scoped workarounds for sam3 0.1.4's hard-coded CUDA.
+"""Scoped workarounds for sam3 0.1.4's hard-coded CUDA and call bugs, for every mode.
 
-Each patch is active only inside its context manager, only for a model that
-is not on a CUDA device (decided by the model's device, not by the machine:
-a CPU model on a CUDA machine needs them too), and is restored afterwards
-(reference-counted, so nested uses are safe). CUDA models run sam3's code
-unchanged.
+Each patch is active only inside its context manager and is restored
+afterwards (reference-counted, so nested uses are safe). The CUDA workarounds
+apply only to a model that is not on a CUDA device: the model's device
+decides (``needs_cpu_patches``), not the machine, so a CPU model on a CUDA
+machine gets them too, and CUDA models run sam3's code unchanged.
+
+Scopes, and what each one replaces:
+
+- ``cuda_free_construction(device)`` (building any model): the position
+  encoding, decoder-coordinate and RoPE caches that sam3 precomputes on CUDA.
+- ``cpu_forward(device)`` (every forward, image and video):
+  ``Tensor.pin_memory()``, which the geometry encoder and the tracker's
+  temporal position encoding call; a no-op without an accelerator.
+- ``cpu_video(device)`` (video; includes ``cpu_forward``):
+
+  - ``Tensor.cuda()``: the tracker moves memory features, previous mask
+    logits and frames with ``.cuda()``; without CUDA the tensor stays put.
+  - ``Sam3ImageOnVideoMultiGPU._gather_tensor``: the detector casts the
+    tracker's backbone features to bfloat16 before gathering them, relying on
+    CUDA autocast downstream; without it the tracker's float32 convolutions
+    reject them, so they are cast back to float32 (values stay bf16-rounded).
+  - ``perflib.connected_components.connected_components``: its CPU fallback
+    stacks an empty list (crash) when no object is tracked, and counts each
+    component with one full-image pass; the replacement handles the empty
+    batch and counts with ``bincount`` (same labels and counts).
+
+- ``state_offload(tracker, enabled, device)`` (video): the tracker's
+  ``storage_device`` is hard-coded ``"cuda"`` unless state offload is on; also
+  how GPU runs keep the tracker's per-frame memory in host RAM.
+
+On every device: ``sam3_fixes()`` repairs a sam3 0.1.4 call bug
+(``track_step`` and ``gt_masks``), ``quiet_sam3_progress()`` hides sam3's
+per-frame tqdm bars, and ``release_global_autocast`` undoes the bfloat16
+autocast that ``Sam3TrackerPredictor.__init__`` enters globally and never
+leaves (``engine.runtime.autocast`` enters it around fo_sam3's own calls).
 """
 
 from __future__ import annotations
@@ -15,6 +45,7 @@ import os
 import threading
 from typing import Callable, Iterator
 
+import numpy as np
 import torch
 
 _lock = threading.Lock()
@@ -38,9 +69,6 @@ def needs_cpu_patches(device: str | torch.device | None = None) -> bool:
     return torch.device(device).type != "cuda"
 
 
-_needs_patch = needs_cpu_patches
-
-
 @contextlib.contextmanager
 def _patched(key: str, owner: object, name: str, make: Callable[[object], object]):
     """Replace ``owner.name`` by ``make(original)`` for the duration of the block."""
@@ -61,6 +89,20 @@ def _patched(key: str, owner: object, name: str, make: Callable[[object], object
                     delattr(owner, name)  # the inherited attribute shows again
                 else:
                     setattr(owner, name, own)
+
+
+@contextlib.contextmanager
+def _all_patched(patches) -> Iterator[None]:
+    """Every ``(key, owner, name, make)`` of ``patches`` applied (``_patched``) for the block."""
+    with contextlib.ExitStack() as stack:
+        for patch in patches:
+            stack.enter_context(_patched(*patch))
+        yield
+
+
+def _off_cuda(device, patches: Callable[[], list]) -> contextlib.AbstractContextManager:
+    """``patches()`` applied for a model off CUDA (``needs_cpu_patches``); nothing for a CUDA model."""
+    return _all_patched(patches()) if needs_cpu_patches(device) else contextlib.nullcontext()
 
 
 def _cpu_device(device):
@@ -91,31 +133,28 @@ def _axial_cis(original):
     return compute_axial_cis
 
 
-@contextlib.contextmanager
-def cuda_free_construction(device: str | torch.device | None = None) -> Iterator[None]:
-    """Construct sam3 modules without CUDA (position-encoding, decoder and RoPE caches).
-
-    Args:
-        device: the device the model is built for; ``None`` decides from the machine.
-    """
-    if not _needs_patch(device):
-        yield
-        return
+def _construction_patches() -> list:
     from sam3.model.decoder import TransformerDecoder
     from sam3.model.position_encoding import PositionEmbeddingSine
     from sam3.sam import transformer as sam_transformer
 
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(
-            _patched("pos_enc", PositionEmbeddingSine, "__init__", _pos_enc_init)
-        )
-        stack.enter_context(
-            _patched("coords", TransformerDecoder, "_get_coords", _get_coords)
-        )
-        stack.enter_context(  # RoPEAttention puts freqs on CUDA when the machine has it
-            _patched("rope", sam_transformer, "compute_axial_cis", _axial_cis)
-        )
-        yield
+    return [
+        ("pos_enc", PositionEmbeddingSine, "__init__", _pos_enc_init),
+        ("coords", TransformerDecoder, "_get_coords", _get_coords),
+        ("rope", sam_transformer, "compute_axial_cis", _axial_cis),  # RoPEAttention: CUDA when the machine has it
+    ]
+
+
+def cuda_free_construction(device: str | torch.device | None = None) -> contextlib.AbstractContextManager:
+    """Construct sam3 modules without CUDA (position-encoding, decoder and RoPE caches).
+
+    Args:
+        device: the device the model is built for; ``None`` decides from the machine.
+
+    Returns:
+        a context manager; a no-op for a CUDA device.
+    """
+    return _off_cuda(device, _construction_patches)
 
 
 def _no_pin(original):
@@ -125,19 +164,21 @@ def _no_pin(original):
     return pin_memory
 
 
-@contextlib.contextmanager
-def cpu_forward(device: str | torch.device | None = None) -> Iterator[None]:
+def _forward_patches() -> list:
+    return [("pin", torch.Tensor, "pin_memory", _no_pin)]
+
+
+def cpu_forward(device: str | torch.device | None = None) -> contextlib.AbstractContextManager:
     """Run sam3 forwards without CUDA (geometry encoder's ``pin_memory``).
 
     Args:
         device: the model's device; ``None`` decides from the machine (pass
             it: a CPU model on a CUDA machine needs the workarounds too).
+
+    Returns:
+        a context manager; a no-op for a CUDA model.
     """
-    if not _needs_patch(device):
-        yield
-        return
-    with _patched("pin", torch.Tensor, "pin_memory", _no_pin):
-        yield
+    return _off_cuda(device, _forward_patches)
 
 
 def move_tensor_caches(model: torch.nn.Module, device: torch.device | str) -> None:
@@ -145,6 +186,13 @@ def move_tensor_caches(model: torch.nn.Module, device: torch.device | str) -> No
 
     sam3 keeps position encodings, decoder coordinates and RoPE frequencies in
     plain attributes, which ``Module.to`` does not move.
+
+    Args:
+        model: a sam3 model, already moved with ``Module.to``.
+        device: where its cached tensors go.
+
+    Returns:
+        None; the tensors are replaced in place.
     """
 
     def move(value):
@@ -176,6 +224,9 @@ def import_sam3_quietly() -> None:
     that this import added are removed. sam3's own loggers (``sam3.logger``:
     coloured INFO lines on stderr) are kept at WARNING, unless sam3's
     ``$LOG_LEVEL`` asks for another level (for debugging). Idempotent.
+
+    Returns:
+        None.
     """
     before = list(logging.root.handlers)
     import sam3.perflib.nms  # noqa: F401  (imports all of sam3)
@@ -196,9 +247,157 @@ def release_global_autocast(tracker) -> None:
 
     sam3 enters ``torch.autocast("cuda", bfloat16)`` in the constructor and
     never leaves it, which would switch the whole building thread to bfloat16.
-    fo_sam3 instead enters autocast around its own video calls (``autocast()``).
+    fo_sam3 instead enters autocast around its own calls (``engine.runtime.autocast``).
+
+    Args:
+        tracker: a freshly built ``Sam3TrackerPredictor``.
+
+    Returns:
+        None; released once per tracker.
     """
     ctx = getattr(tracker, "bf16_context", None)
     if ctx is not None and not getattr(tracker, "_fo_sam3_autocast_released", False):
         ctx.__exit__(None, None, None)
         tracker._fo_sam3_autocast_released = True
+
+
+# --- video (sam3's dense tracker) ---
+
+
+def _stay(original):
+    def cuda(self, *args, **kwargs):
+        return self  # no CUDA device: keep the tensor where it is
+
+    return cuda
+
+
+def _components_cpu(values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """skimage labels and per-pixel component sizes of one (H, W) mask."""
+    from skimage.measure import label
+
+    labels = label(values.cpu().numpy())
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0  # background has no component size
+    return torch.from_numpy(labels), torch.from_numpy(sizes[labels])
+
+
+def _connected_components(original):
+    def connected_components(input_tensor: torch.Tensor):
+        if input_tensor.is_cuda:
+            return original(input_tensor)
+        x = input_tensor.unsqueeze(1) if input_tensor.dim() == 3 else input_tensor
+        if x.shape[0] == 0:
+            empty = torch.zeros(x.shape, dtype=torch.int64, device=x.device)
+            return empty, empty.clone()
+        pairs = [_components_cpu(m[0]) for m in x]
+        labels = torch.stack([p[0] for p in pairs])[:, None].to(x.device)
+        counts = torch.stack([p[1] for p in pairs])[:, None].to(x.device)
+        return labels, counts
+
+    return connected_components
+
+
+def _float_gather(original):
+    def _gather_tensor(self, x):
+        return original(self, x.float() if x.dtype == torch.bfloat16 else x)
+
+    return _gather_tensor
+
+
+def _video_patches() -> list:
+    from sam3.model.sam3_image import Sam3ImageOnVideoMultiGPU
+    from sam3.perflib import connected_components as cc
+
+    return _forward_patches() + [
+        ("video_cuda", torch.Tensor, "cuda", _stay),
+        ("video_cc", cc, "connected_components", _connected_components),
+        ("video_gather", Sam3ImageOnVideoMultiGPU, "_gather_tensor", _float_gather),
+    ]
+
+
+def cpu_video(device: str | torch.device | None = None) -> contextlib.AbstractContextManager:
+    """Run sam3's video model off CUDA (``cpu_forward`` plus the tracker's workarounds).
+
+    Args:
+        device: the model's device; ``None`` decides from the machine.
+
+    Returns:
+        a context manager; a no-op for a CUDA model.
+    """
+    return _off_cuda(device, _video_patches)
+
+
+def _offloading_init(original):
+    def init_state(*args, offload_state_to_cpu=False, **kwargs):
+        return original(*args, offload_state_to_cpu=True, **kwargs)
+
+    return init_state
+
+
+def state_offload(tracker, enabled: bool, device=None) -> contextlib.AbstractContextManager:
+    """Make every tracker state this block creates keep its memory on the CPU.
+
+    Needed for a model off CUDA (sam3's default ``storage_device`` is
+    ``"cuda"``); optional on GPU, where it bounds GPU memory at some speed cost.
+
+    Args:
+        tracker: the video model's tracker.
+        enabled: offload even for a CUDA model.
+        device: the model's device; ``None`` decides from the machine.
+
+    Returns:
+        a context manager; a no-op for a CUDA model unless ``enabled``.
+    """
+    if not (enabled or needs_cpu_patches(device)):
+        return contextlib.nullcontext()
+    return _patched(f"video_offload_{id(tracker)}", tracker, "init_state", _offloading_init)
+
+
+def _quiet(original):
+    def tqdm(*args, **kwargs):
+        kwargs["disable"] = True
+        return original(*args, **kwargs)
+
+    return tqdm
+
+
+@contextlib.contextmanager
+def quiet_sam3_progress() -> Iterator[None]:
+    """Silence the per-frame tqdm bars of sam3's video inference (fo_sam3 shows its own).
+
+    Returns:
+        a context manager.
+    """
+    from sam3.model import sam3_video_inference as vi
+
+    with _patched("video_tqdm", vi, "tqdm", _quiet):
+        yield
+
+
+def _lenient_track_step(original):
+    def track_step(self, *args, gt_masks=None, frames_to_add_correction_pt=None, **kwargs):
+        # sam3 0.1.4's _get_empty_mask_ptr passes these two (as None / []), but
+        # track_step no longer accepts them; both are no-ops at these values.
+        if gt_masks is not None or frames_to_add_correction_pt:
+            raise TypeError("track_step does not support gt_masks or correction points")
+        return original(self, *args, **kwargs)
+
+    return track_step
+
+
+@contextlib.contextmanager
+def sam3_fixes() -> Iterator[None]:
+    """Fix sam3 0.1.4 bugs on every device (scoped like the CPU workarounds).
+
+    ``Sam3TrackerPredictor._get_empty_mask_ptr`` calls ``track_step`` with
+    arguments it does not accept; it runs whenever a prompt frame does not
+    prompt every object (e.g. box prompts for different objects on different
+    frames), so it is needed on GPU too.
+
+    Returns:
+        a context manager.
+    """
+    from sam3.model.sam3_tracker_base import Sam3TrackerBase
+
+    with _patched("video_track_step", Sam3TrackerBase, "track_step", _lenient_track_step):
+        yield

@@ -1,8 +1,8 @@
-"""The SAM2-style tracker (instance prompts and video memory), sized by ArchConfig."""
+"""The SAM2-style tracker (instance prompts and video memory), sized by ``ArchConfig.tracker``."""
 
 from __future__ import annotations
 
-from .arch import ArchConfig, _pos_enc
+from .arch import ArchConfig, cross_layer_settings, pos_enc
 
 
 def _maskmem_backbone(cfg: ArchConfig):
@@ -21,9 +21,9 @@ def _maskmem_backbone(cfg: ArchConfig):
         use_dwconv=True,
     )
     return SimpleMaskEncoder(
-        out_dim=cfg.mem_dim,
+        out_dim=cfg.tracker.mem_dim,
         in_dim=cfg.d_model,
-        position_encoding=_pos_enc(cfg, dim=cfg.mem_dim),
+        position_encoding=pos_enc(cfg, dim=cfg.tracker.mem_dim),
         mask_downsampler=SimpleMaskDownSampler(
             embed_dim=cfg.d_model,
             kernel_size=3,
@@ -44,7 +44,7 @@ def _memory_transformer(cfg: ArchConfig):
     from sam3.sam.transformer import RoPEAttention
 
     feat = cfg.resolution // cfg.patch_size
-    common = dict(
+    rope = dict(
         embedding_dim=cfg.d_model,
         num_heads=1,
         downsample_rate=1,
@@ -55,19 +55,10 @@ def _memory_transformer(cfg: ArchConfig):
         use_rope_real=False,
     )
     layer = TransformerDecoderLayerv2(
+        **cross_layer_settings(cfg, pos_at_attn=False, keys=True),
         cross_attention_first=False,
-        activation="relu",
-        dim_feedforward=cfg.ffn_dim,
-        dropout=0.1,
-        pos_enc_at_attn=False,
-        pre_norm=True,
-        self_attention=RoPEAttention(**common),
-        d_model=cfg.d_model,
-        pos_enc_at_cross_attn_keys=True,
-        pos_enc_at_cross_attn_queries=False,
-        cross_attention=RoPEAttention(
-            **common, kv_in_dim=cfg.mem_dim, rope_k_repeat=True
-        ),
+        self_attention=RoPEAttention(**rope),
+        cross_attention=RoPEAttention(**rope, kv_in_dim=cfg.tracker.mem_dim, rope_k_repeat=True),
     )
     encoder = TransformerEncoderCrossAttention(
         remove_cross_attention_layers=[],
@@ -76,14 +67,25 @@ def _memory_transformer(cfg: ArchConfig):
         frozen=False,
         pos_enc_at_input=True,
         layer=layer,
-        num_layers=cfg.tracker_layers,
+        num_layers=cfg.tracker.layers,
         use_act_checkpoint=False,
     )
     return TransformerWrapper(encoder=encoder, decoder=None, d_model=cfg.d_model)
 
 
 def tracker(cfg: ArchConfig, temporal_disambiguation: bool = False, backbone=None):
-    """Same settings as ``sam3.model_builder.build_tracker``."""
+    """The tracker, with the settings of ``sam3.model_builder.build_tracker``.
+
+    Args:
+        cfg: the architecture (``d_model``, ``ffn_dim``, ``tracker``, ``resolution``)
+        temporal_disambiguation: (False) select memories as sam3's
+            ``apply_temporal_disambiguation=True`` video build does
+        backbone: (None) the image backbone; ``None`` for a tracker that is
+            handed backbone features (instance head, video)
+
+    Returns:
+        a ``Sam3TrackerPredictor``
+    """
     from sam3.model.sam3_tracking_predictor import Sam3TrackerPredictor
 
     return Sam3TrackerPredictor(

@@ -7,7 +7,14 @@ OPERATORS = (SegmentText, SegmentBoxes, SegmentPoints, RefineMasks, TrackVideo)
 
 
 def register(plugin) -> None:
-    """Register every operator on a FiftyOne ``PluginContext``."""
+    """Register every operator on a FiftyOne ``PluginContext``.
+
+    Args:
+        plugin: the ``PluginContext`` of the plugin's ``register``.
+
+    Returns:
+        None.
+    """
     for operator in OPERATORS:
         plugin.register(operator)
 

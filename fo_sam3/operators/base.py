@@ -50,21 +50,48 @@ class DelegatedProgress:
 
 
 def progress_for(ctx, label: str, unit: str = "samples"):
-    """``segment(progress=...)``: ``ctx.set_progress`` when delegated, else the default bar."""
+    """``segment(progress=...)``: ``ctx.set_progress`` when delegated, else the default bar.
+
+    Args:
+        ctx: the ``ExecutionContext``.
+        label: what the progress line says.
+        unit: what is counted.
+
+    Returns:
+        a FiftyOne progress callback, or ``None``.
+    """
     if ctx.delegated:
         return fou.report_progress(DelegatedProgress(ctx, label, unit), dt=PROGRESS_EVERY_S)
     return None
 
 
 def from_app(ctx) -> bool:
-    """Whether the request came over HTTP from the App (which names the operator in
-    the request body); ``execute_operator`` in Python passes the URI separately."""
+    """Whether the request came over HTTP from the App.
+
+    The App names the operator in the request body; ``execute_operator`` in
+    Python passes the URI separately.
+
+    Args:
+        ctx: the ``ExecutionContext``.
+
+    Returns:
+        True for an App request.
+    """
     return bool(ctx.request_params.get("operator_uri"))
 
 
 def with_hub_checkpoint(run_params: RunParams, ctx) -> RunParams:
-    """With the plugin secret ``HF_TOKEN`` set, resolve (and download) the
-    checkpoint with it; the token itself never leaves this call."""
+    """With the plugin secret ``HF_TOKEN`` set, resolve (and download) the checkpoint with it.
+
+    The token itself never leaves this call.
+
+    Args:
+        run_params: the run's settings.
+        ctx: the ``ExecutionContext`` (its secrets).
+
+    Returns:
+        ``run_params``, with the downloaded checkpoint's path when one was fetched.
+    """
     wants_hub = run_params.variant == "full" and run_params.checkpoint != "random"
     token = ctx.secrets.get(HUB_TOKEN_SECRET) if wants_hub else None
     if not token:
@@ -95,6 +122,7 @@ class Sam3Operator(foo.Operator):
 
     @property
     def config(self):
+        """Dynamic, both execution modes, delegated by default, streamed in the App."""
         return foo.OperatorConfig(
             name=self.NAME,
             label=self.LABEL,
@@ -107,7 +135,14 @@ class Sam3Operator(foo.Operator):
         )
 
     def resolve_placement(self, ctx):
-        """A button in the samples grid's actions that opens this form."""
+        """A button in the samples grid's actions that opens this form.
+
+        Args:
+            ctx: the ``ExecutionContext``.
+
+        Returns:
+            a ``types.Placement``, or ``None`` (no button, or the other media type).
+        """
         if self.BUTTON is None or ctx.dataset is None:
             return None
         if self.FRAMES != (ctx.dataset.media_type == "video"):
@@ -119,12 +154,26 @@ class Sam3Operator(foo.Operator):
         )
 
     def resolve_run_name(self, ctx):
-        """The name of a delegated run in the runs list: the label and the output field."""
+        """The name of a delegated run in the runs list: the label and the output field.
+
+        Args:
+            ctx: the ``ExecutionContext``.
+
+        Returns:
+            the name.
+        """
         field = str_param(ctx.params, "label_field")
         return f"{self.LABEL} → {field}" if field else self.LABEL
 
     def resolve_execution_options(self, ctx):
-        """Both modes; delegated by default unless the target is a few samples."""
+        """Both modes; delegated by default unless the target is a few samples.
+
+        Args:
+            ctx: the ``ExecutionContext``.
+
+        Returns:
+            an ``ExecutionOptions``.
+        """
         from fiftyone.operators.executor import ExecutionOptions
 
         try:
@@ -138,6 +187,14 @@ class Sam3Operator(foo.Operator):
         )
 
     def resolve_input(self, ctx):
+        """The form: target, prompts (``prompt_inputs``), output field, model and run settings.
+
+        Args:
+            ctx: the ``ExecutionContext``.
+
+        Returns:
+            a ``types.Property``.
+        """
         inputs = types.Object()
         inputs.view_target(ctx, action_description=self.ACTION)
         forms.add_target_notice(inputs, ctx, self.UNIT, self.DONE, background_above=DELEGATE_ABOVE)
@@ -150,17 +207,51 @@ class Sam3Operator(foo.Operator):
         return types.Property(inputs, view=types.View(label=self.LABEL, description=self.DESCRIPTION))
 
     def threshold_help(self, ctx) -> str:
+        """The threshold's help text.
+
+        Args:
+            ctx: the ``ExecutionContext``.
+
+        Returns:
+            the text.
+        """
         return "Keep objects scoring at least this (0 to 1; lower finds more, and more false ones)"
 
     def prompt_inputs(self, ctx, inputs) -> list[str]:
-        """Define the prompt inputs; return the prompt field names in use."""
+        """Define the prompt inputs.
+
+        Args:
+            ctx: the ``ExecutionContext``.
+            inputs: the form's ``types.Object``.
+
+        Returns:
+            the prompt field names in use (the output field may not be one).
+        """
         raise NotImplementedError
 
     def run(self, ctx, view, run_params: RunParams, progress):
-        """Call the library; return its ``RunSummary``."""
+        """Call the library.
+
+        Args:
+            ctx: the ``ExecutionContext``.
+            view: the target samples.
+            run_params: the run's settings.
+            progress: a FiftyOne progress callback, or ``None``.
+
+        Returns:
+            the library's ``RunSummary``.
+        """
         raise NotImplementedError
 
     def execute(self, ctx):
+        """Run (or queue shards of) the operation.
+
+        Args:
+            ctx: the ``ExecutionContext``.
+
+        Returns:
+            the summary dict, or a generator of App messages for a streamed run.
+        """
         from ..scale.claims import claim
 
         shards = int(ctx.params.get("shards") or 1)
@@ -245,7 +336,14 @@ class Sam3Operator(foo.Operator):
         yield ctx.ops.show_output(self.summary_view(result).to_json(), result)
 
     def summary_view(self, result: dict | None = None):
-        """The summary of a run: a headline, the counts, and the first failures if any."""
+        """The summary of a run: a headline, the counts, and the first failures if any.
+
+        Args:
+            result: the summary dict, or ``None`` for the output form alone.
+
+        Returns:
+            a ``types.Property``.
+        """
         outputs = types.Object()
         if result:
             field, seconds = result.get("field", ""), result.get("seconds", 0.0)
@@ -264,6 +362,14 @@ class Sam3Operator(foo.Operator):
         return types.Property(outputs, view=types.View(label=f"{self.LABEL}: summary"))
 
     def resolve_output(self, ctx):
+        """The output form (``summary_view``).
+
+        Args:
+            ctx: the ``ExecutionContext``.
+
+        Returns:
+            a ``types.Property``.
+        """
         return self.summary_view()
 
 

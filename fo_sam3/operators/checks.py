@@ -11,23 +11,40 @@ import fiftyone as fo
 
 from ..errors import PromptError
 from ..model.checkpoint import RANDOM
-from ..prompts import check_field, clean_texts
+from ..prompts import check_field, check_frame_field, clean_texts, frame_field
+from ..write.fields import output_field_problem
 
-FRAMES = "frames."
+APP_REMEDY = "tick 'overwrite' to replace it or 'skip existing' to label only empty samples"
 _BUILTIN = {"id", "filepath", "media_type", "tags", "metadata", "created_at", "last_modified_at",
             "frame_number"}  # never offered as prompt fields
 
 
 def schema_of(samples, frames: bool = False) -> dict:
-    """Flat sample (or frame) schema of ``samples``."""
+    """Flat sample (or frame) schema of ``samples``.
+
+    Args:
+        samples: the collection.
+        frames: the frame schema instead.
+
+    Returns:
+        ``{name: field}``.
+    """
     if frames:
         return samples.get_frame_field_schema(flat=True) or {}
     return samples.get_field_schema(flat=True)
 
 
 def fields_of_type(samples, doc_types: tuple, frames: bool = False) -> list[str]:
-    """Names of the user fields holding one of ``doc_types`` (frame fields without
-    ``frames.``); ``str``/``list`` in ``doc_types`` admit string and string-list fields."""
+    """Names of the user fields holding one of ``doc_types`` (frame fields without ``frames.``).
+
+    Args:
+        samples: the collection.
+        doc_types: label classes; ``str``/``list`` admit string and string-list fields.
+        frames: list frame fields instead.
+
+    Returns:
+        the sorted field names.
+    """
     out = []
     for name, ftype in schema_of(samples, frames).items():
         if name.startswith("_") or name in _BUILTIN:
@@ -46,21 +63,24 @@ def _is_text(ftype, doc_types: tuple) -> bool:
 
 
 def prompt_field_error(samples, field: str | None, doc_types: tuple, frames: bool = False) -> str | None:
-    """Missing or wrongly typed prompt field (``frames=True``: a frame field)."""
+    """Missing or wrongly typed prompt field, by the library's rules (``prompts.spec``).
+
+    Args:
+        samples: the collection.
+        field: the chosen field.
+        doc_types: accepted label classes.
+        frames: ``field`` is a frame field (with or without ``frames.``).
+
+    Returns:
+        the error message, or ``None``.
+    """
     if not field:
         return "choose a prompt field"
-    if frames:
-        schema = schema_of(samples, frames=True)
-        name = field[len(FRAMES):] if field.startswith(FRAMES) else field
-        if name not in schema:
-            return f"frame field '{name}' does not exist on '{samples._dataset.name}'"
-        doc = getattr(schema[name], "document_type", None)
-        if doc not in doc_types:
-            got = doc.__name__ if doc else type(schema[name]).__name__
-            return f"frame field '{name}' is {got}; expected {_names(doc_types)}"
-        return None
     try:
-        check_field(samples, field, doc_types)
+        if frames:
+            check_frame_field(samples, field, doc_types)
+        else:
+            check_field(samples, field, doc_types)
     except PromptError as e:
         return str(e)
     return None
@@ -75,34 +95,38 @@ def output_field_error(
     frames: bool = False,
     label_type=fo.Detections,
 ) -> str | None:
-    """The output field is unusable: empty, a prompt field, of another type, or
-    existing without ``overwrite``/``skip_existing``."""
+    """The output field is unusable, by the library's rules (``write.fields``).
+
+    Args:
+        samples: the collection.
+        field: the chosen output field (a frame field with or without ``frames.``).
+        overwrite: the form's overwrite box.
+        skip_existing: the form's skip-existing box.
+        prompt_fields: the form's prompt fields, which the output may not be.
+        frames: ``field`` is a frame field.
+        label_type: the label class the operator writes.
+
+    Returns:
+        the error message, or ``None``.
+    """
     if not field or not field.strip():
         return "choose an output field"
-    name = field[len(FRAMES):] if frames and field.startswith(FRAMES) else field
-    if name in {f for f in prompt_fields if f}:
-        return f"output field '{name}' is also a prompt field; choose another name"
     if overwrite and skip_existing:
         return "choose either overwrite or skip existing, not both"
-    schema = schema_of(samples, frames)
-    if name not in schema:
-        if "." in name and name.split(".")[0] in schema:
-            return f"invalid output field name '{name}'"
-        return None
-    doc = getattr(schema[name], "document_type", None)
-    if doc is not label_type:
-        got = doc.__name__ if doc else type(schema[name]).__name__
-        return f"output field '{name}' exists as {got}, not {label_type.__name__}"
-    if not (overwrite or skip_existing):
-        return (
-            f"output field '{name}' already exists on '{samples._dataset.name}'; "
-            "tick 'overwrite' to replace it or 'skip existing' to label only empty samples"
-        )
-    return None
+    name = frame_field(field) if frames else field  # named as the App's field pickers name it
+    return output_field_problem(samples, name, overwrite, skip_existing, label_type, frames, prompt_fields,
+                                remedy=APP_REMEDY)
 
 
 def text_error(text) -> str | None:
-    """No usable text prompt (after stripping and de-duplication)."""
+    """No usable text prompt (after stripping and de-duplication).
+
+    Args:
+        text: the prompts, a list of strings.
+
+    Returns:
+        the error message, or ``None``.
+    """
     if not text:
         return "enter at least one text prompt"
     try:
@@ -113,7 +137,14 @@ def text_error(text) -> str | None:
 
 
 def checkpoint_error(checkpoint: str | None) -> str | None:
-    """An explicit checkpoint that is not a file (``random`` and empty are fine)."""
+    """An explicit checkpoint that is not a file (``random`` and empty are fine).
+
+    Args:
+        checkpoint: the form's checkpoint path.
+
+    Returns:
+        the error message, or ``None``.
+    """
     if not checkpoint or checkpoint == RANDOM:
         return None
     path = Path(checkpoint).expanduser()
@@ -123,13 +154,17 @@ def checkpoint_error(checkpoint: str | None) -> str | None:
 
 
 def media_error(samples, media_type: str) -> str | None:
-    """The dataset's media is not ``media_type``."""
+    """The dataset's media is not ``media_type``.
+
+    Args:
+        samples: the collection.
+        media_type: ``"image"`` or ``"video"``.
+
+    Returns:
+        the error message, or ``None``.
+    """
     dataset = samples._dataset
     if dataset.media_type != media_type:
         return (f"'{dataset.name}' holds {dataset.media_type} samples; this operator needs {media_type}s: "
                 f"open a {media_type} dataset")
     return None
-
-
-def _names(types: tuple) -> str:
-    return ", ".join(t.__name__ for t in types)

@@ -10,20 +10,99 @@ from __future__ import annotations
 import fiftyone as fo
 import fiftyone.operators.types as types
 
+from ..config import DEFAULT_BATCH_SIZE, DEFAULT_CONFIDENCE, OUTPUTS, VARIANTS
 from . import checks
-from .params import DEFAULT_BATCH_SIZE, DEFAULT_CONFIDENCE, STORAGE, VARIANTS, path_param, str_param
+from .params import path_param, str_param
 
 
 def flag(prop, message: str | None):
-    """Mark ``prop`` invalid with ``message`` (no-op when ``message`` is None)."""
+    """Mark ``prop`` invalid with ``message`` (no-op when ``message`` is None).
+
+    Args:
+        prop: a ``types.Property`` of the form.
+        message: what is wrong, or ``None``.
+
+    Returns:
+        ``prop``.
+    """
     if message:
         prop.invalid = True
         prop.error_message = message
     return prop
 
 
+def add_radio(inputs, name: str, choices, label: str, default=None):
+    """A radio group whose value is one of ``choices``.
+
+    Args:
+        inputs: the form's ``types.Object``.
+        name: the parameter.
+        choices: ``(value, label, description)`` triples.
+        label: the group's label.
+        default: the value chosen by default (the first when ``None``).
+
+    Returns:
+        the ``types.Property``.
+    """
+    radio = types.RadioGroup()
+    for value, text, description in choices:
+        radio.add_choice(value, label=text, description=description)
+    values = [c[0] for c in choices]
+    return inputs.enum(name, values, default=values[0] if default is None else default, label=label, view=radio)
+
+
+def prompt_source(params: dict, choices, fields) -> str:
+    """Where an operator's prompts come from (its ``prompt_source`` parameter).
+
+    Args:
+        params: ``ctx.params``.
+        choices: the ``(value, label, description)`` sources; the first is the
+            default.
+        fields: parameters that, when set without a ``prompt_source``, choose
+            the second source (programmatic calls often name only a field).
+
+    Returns:
+        the source's value.
+    """
+    values = [c[0] for c in choices]
+    source = params.get("prompt_source")
+    if source in values:
+        return source
+    return values[1] if any(params.get(f) for f in fields) else values[0]
+
+
+def add_prompt_source(inputs, ctx, choices, fields) -> str:
+    """The "Prompts from" radio group (see ``prompt_source``).
+
+    Args:
+        inputs: the form's ``types.Object``.
+        ctx: the ``ExecutionContext``.
+        choices: the ``(value, label, description)`` sources.
+        fields: parameters that choose the second source when set.
+
+    Returns:
+        the chosen source.
+    """
+    add_radio(inputs, "prompt_source", choices, "Prompts from")
+    return prompt_source(ctx.params, choices, fields)
+
+
 def add_field_picker(inputs, ctx, name, label, description, doc_types, frames=False, required=True):
-    """A dropdown offering only fields of ``doc_types``; flags a missing/wrong field."""
+    """A dropdown offering only fields of ``doc_types``; flags a missing/wrong field.
+
+    Args:
+        inputs: the form's ``types.Object``.
+        ctx: the ``ExecutionContext``.
+        name: the parameter.
+        label: the dropdown's label.
+        description: its help text.
+        doc_types: accepted label classes.
+        frames: offer frame fields.
+        required: the field must be chosen.
+
+    Returns:
+        the chosen field, or ``None``.
+    """
     samples = ctx.dataset
     choices = types.DropdownView()
     for field in checks.fields_of_type(samples, doc_types, frames=frames):
@@ -49,6 +128,12 @@ def target_of(ctx):
 
     Before the App sends a choice it shows the most selective one (the selection,
     else the current view), so that is what is counted then.
+
+    Args:
+        ctx: the ``ExecutionContext``.
+
+    Returns:
+        ``(samples, where)``: the target and how the notice names it.
     """
     target = ctx.params.get("view_target") or ctx.request_params.get("view_target")
     view = ctx.target_view()
@@ -61,7 +146,17 @@ def target_of(ctx):
 
 def add_target_notice(inputs, ctx, unit=("sample", "samples"), done: str = "labeled", background_above=None):
     """A line saying how many samples (or videos) the run will process; an error if none.
-    Above ``background_above`` it also says how to run in the background."""
+
+    Args:
+        inputs: the form's ``types.Object``.
+        ctx: the ``ExecutionContext``.
+        unit: ``(singular, plural)`` of what is counted.
+        done: what happens to them ("labeled").
+        background_above: above this many, also say how to run in the background.
+
+    Returns:
+        the notice's ``types.Property``, or ``None`` before a dataset is open.
+    """
     try:
         samples, where = target_of(ctx)
         count = len(samples)
@@ -95,8 +190,17 @@ TRIAL_CONFIDENCE = 0.34  # the trial model scores about 0.25 to 0.37: 0.5 would 
 
 
 def checkpoint_status(ctx) -> tuple[str | None, str | None]:
-    """``(where the default checkpoint comes from, None)``, or ``(None, why the full
-    model cannot run)``. Looks only on this machine (no network while a form renders)."""
+    """Where the full model's checkpoint would come from; looks only on this machine.
+
+    No network while a form renders; memoized on ``ctx``.
+
+    Args:
+        ctx: the ``ExecutionContext``.
+
+    Returns:
+        ``(where the default checkpoint comes from, None)``, or ``(None, why the
+        full model cannot run)``.
+    """
     status = getattr(ctx, "_fo_sam3_checkpoint_status", None)
     if status is None:
         status = _checkpoint_status(ctx)
@@ -132,8 +236,17 @@ def _checkpoint_status(ctx) -> tuple[str | None, str | None]:
 
 
 def add_trial_warning(inputs, ctx):
-    """Near the top of a form: a warning when the run would use the tiny random model
-    because no SAM3 checkpoint exists here (see ``add_model_inputs``)."""
+    """Near the top of a form: a warning when the run would use the tiny random model.
+
+    That is when no SAM3 checkpoint exists here (see ``add_model_inputs``).
+
+    Args:
+        inputs: the form's ``types.Object``.
+        ctx: the ``ExecutionContext``.
+
+    Returns:
+        the warning's ``types.Property``, or ``None``.
+    """
     _, missing = checkpoint_status(ctx)
     variant = ctx.params.get("variant") or ("tiny" if missing else "full")
     if not (missing and variant == "tiny" and str_param(ctx.params, "checkpoint") in (None, checks.RANDOM)):
@@ -149,7 +262,15 @@ def add_trial_warning(inputs, ctx):
 def add_model_inputs(inputs, ctx):
     """Model and checkpoint. Without any SAM3 checkpoint here, the form defaults to the
     tiny random model (``add_trial_warning`` says so); choosing the full model then
-    asks for a path."""
+    asks for a path. The choices are ``config.VARIANTS``.
+
+    Args:
+        inputs: the form's ``types.Object``.
+        ctx: the ``ExecutionContext``.
+
+    Returns:
+        None.
+    """
     source, missing = checkpoint_status(ctx)
     variant = ctx.params.get("variant") or ("tiny" if missing else "full")
     checkpoint = str_param(ctx.params, "checkpoint")
@@ -173,7 +294,17 @@ def add_model_inputs(inputs, ctx):
 
 
 def add_output_field(inputs, ctx, prompt_fields=(), frames=False):
-    """Output field (+ overwrite / skip existing); flags a clash with existing fields."""
+    """Output field (+ overwrite / skip existing), flagged by the library's rules (``write.fields``).
+
+    Args:
+        inputs: the form's ``types.Object``.
+        ctx: the ``ExecutionContext``.
+        prompt_fields: the prompt fields in use, which the output may not be.
+        frames: the output is a frame field.
+
+    Returns:
+        None.
+    """
     samples = ctx.dataset
     choices = types.AutocompleteView()
     for field in checks.fields_of_type(samples, (fo.Detections,), frames=frames):
@@ -198,10 +329,25 @@ def add_output_field(inputs, ctx, prompt_fields=(), frames=False):
 
 
 def add_run_settings(inputs, ctx, threshold_help: str, masks=True, batch=True, outputs=True):
-    """Threshold, batch size, mask storage, mask clean-up and extra output formats."""
+    """Threshold, batch size, mask storage, mask clean-up and extra output formats.
+
+    Defaults are ``config.DEFAULT_CONFIDENCE`` and ``config.DEFAULT_BATCH_SIZE``.
+
+    Args:
+        inputs: the form's ``types.Object``.
+        ctx: the ``ExecutionContext``.
+        threshold_help: the threshold's help text.
+        masks: offer mask storage as files.
+        batch: offer a batch size.
+        outputs: offer extra output formats.
+
+    Returns:
+        None.
+    """
     trial = checkpoint_status(ctx)[1] is not None
     if trial:
-        threshold_help += f". {TRIAL_CONFIDENCE} here: the trial model's scores are low, and 0.5 would keep nothing"
+        threshold_help += (f". {TRIAL_CONFIDENCE} here: the trial model's scores are low, "
+                           f"and {DEFAULT_CONFIDENCE} would keep nothing")
     inputs.float("confidence", min=0.0, max=1.0, default=TRIAL_CONFIDENCE if trial else DEFAULT_CONFIDENCE,
                  label="Threshold", description=threshold_help)
     if batch:
@@ -218,27 +364,52 @@ def add_run_settings(inputs, ctx, threshold_help: str, masks=True, batch=True, o
 
 
 def add_cleanup(inputs):
-    """Mask clean-up, off by default (see ``fo_sam3.convert.cleanup``)."""
+    """Mask clean-up, off by default (see ``fo_sam3.convert.cleanup``).
+
+    Args:
+        inputs: the form's ``types.Object``.
+
+    Returns:
+        None.
+    """
     inputs.float("min_area", min=0.0, label="Drop mask pieces under (pixels)",
                  description="Below 1: a fraction of the box. Empty: keep every piece")
     inputs.bool("fill_holes", default=False, label="Fill holes in masks")
     inputs.bool("largest_component", default=False, label="Keep only the largest piece of each mask")
 
 
+OUTPUT_LABELS = {"segmentation": "Also a semantic Segmentation (FIELD_seg)",
+                 "polylines": "Also Polylines (FIELD_polylines)",
+                 "rle": "Also COCO RLE in each detection's rle attribute"}
+
+
 def add_outputs(inputs):
-    """Extra output formats written next to the Detections field."""
-    for kind, label in (("segmentation", "Also a semantic Segmentation (FIELD_seg)"),
-                        ("polylines", "Also Polylines (FIELD_polylines)"),
-                        ("rle", "Also COCO RLE in each detection's rle attribute")):
-        inputs.bool(f"output_{kind}", default=False, label=label)
+    """Extra output formats written next to the Detections field (``config.OUTPUTS``).
+
+    Args:
+        inputs: the form's ``types.Object``.
+
+    Returns:
+        None.
+    """
+    for kind in OUTPUTS[1:]:
+        inputs.bool(f"output_{kind}", default=False, label=OUTPUT_LABELS[kind])
 
 
 def add_mask_storage(inputs, ctx):
-    """Masks in the sample documents, or as PNGs under a directory (``mask_path``)."""
-    radio = types.RadioGroup()
-    radio.add_choice("document", label="In the dataset", description="Store masks in the labels")
-    radio.add_choice("files", label="As files", description="Write PNGs and set each label's mask_path")
-    inputs.enum("mask_storage", list(STORAGE), default="document", label="Mask storage", view=radio)
+    """Masks in the sample documents, or as PNGs under a directory (``mask_path``).
+
+    Args:
+        inputs: the form's ``types.Object``.
+        ctx: the ``ExecutionContext``.
+
+    Returns:
+        None.
+    """
+    add_radio(inputs, "mask_storage", (
+        ("document", "In the dataset", "Store masks in the labels"),
+        ("files", "As files", "Write PNGs and set each label's mask_path"),
+    ), "Mask storage")
     if (ctx.params.get("mask_storage") or "document") != "files":
         return
     value = ctx.params.get("output_dir")

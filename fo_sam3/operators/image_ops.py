@@ -6,17 +6,21 @@ import fiftyone as fo
 import fiftyone.operators.types as types
 
 from .. import segment
+from ..config import PROMPT_MODES
 from ..prompts.text import TEXT_FIELD_TYPES as _TEXT_LABELS
 from . import checks, forms
 from .base import Sam3Operator
 from .params import str_param, text_param
 
-MODES = ("concept", "instance")
 TEXT_TYPES = _TEXT_LABELS + (str, list)  # as PromptSpec.validate accepts
 INSTANCE_THRESHOLD = ("Keep masks whose predicted quality (SAM's IoU estimate, stored as sam_score) "
                       "is at least this (0 to 1)")
 BOX_TYPES = (fo.Detections,)
 POINT_TYPES = (fo.Keypoints,)
+TEXT_SOURCES = (("text", "Text", "The same prompts for every sample"),
+                ("field", "Field", "Each sample's labels or strings are its prompts"))
+BOX_MODES = dict(concept=("Concept (exemplars)", "Find every object like each label's boxes"),
+                 instance=("Instance", "One mask per box"))
 
 
 class SegmentText(Sam3Operator):
@@ -28,12 +32,8 @@ class SegmentText(Sam3Operator):
     BUTTON = ("SAM3: segment", "auto_fix_high")
 
     def prompt_inputs(self, ctx, inputs):
-        radio = types.RadioGroup()
-        radio.add_choice("text", label="Text", description="The same prompts for every sample")
-        radio.add_choice("field", label="Field",
-                         description="Each sample's labels or strings are its prompts")
-        inputs.enum("prompt_source", ["text", "field"], default="text", label="Prompts from", view=radio)
-        if _source(ctx.params) == "field":
+        """Fixed text prompts, or a field of them (``Sam3Operator.prompt_inputs``)."""
+        if forms.add_prompt_source(inputs, ctx, TEXT_SOURCES, ("text_field",)) == "field":
             field = forms.add_field_picker(
                 inputs, ctx, "text_field", "Text field",
                 "A string, list of strings, Classification(s) or Detections field",
@@ -52,8 +52,9 @@ class SegmentText(Sam3Operator):
         return []
 
     def run(self, ctx, view, run_params, progress):
+        """``fo_sam3.segment`` in concept mode (``Sam3Operator.run``)."""
         params = ctx.params
-        if _source(params) == "field":
+        if forms.prompt_source(params, TEXT_SOURCES, ("text_field",)) == "field":
             prompts = dict(text_field=str_param(params, "text_field"))
         else:
             prompts = dict(text=text_param(params.get("text")))
@@ -61,23 +62,38 @@ class SegmentText(Sam3Operator):
                        **run_params.segment_kwargs())
 
 
-class SegmentBoxes(Sam3Operator):
+class FieldPromptOperator(Sam3Operator):
+    """An image operator prompted by one label field: ``PROMPT_FIELD`` is
+    ``(parameter, label, description, label types)`` of its field picker."""
+
+    PROMPT_FIELD = ("box_field", "Box field", "", BOX_TYPES)
+
+    def prompt_inputs(self, ctx, inputs):
+        """The prompt field picker.
+
+        Args:
+            ctx: the ``ExecutionContext``.
+            inputs: the form's ``types.Object``.
+
+        Returns:
+            ``[the chosen field]``.
+        """
+        return [forms.add_field_picker(inputs, ctx, *self.PROMPT_FIELD)]
+
+
+class SegmentBoxes(FieldPromptOperator):
     """Box field to masks: exemplars of a concept, or one mask per box."""
 
     NAME = "segment_boxes"
     LABEL = "SAM3: segment from boxes"
     DESCRIPTION = "Turn a Detections field into masks (concept exemplars or one mask per box)"
+    PROMPT_FIELD = ("box_field", "Box field", "Detections prompts; a detection with sam_label=0 is a negative box",
+                    BOX_TYPES)
 
     def prompt_inputs(self, ctx, inputs):
-        field = forms.add_field_picker(
-            inputs, ctx, "box_field", "Box field",
-            "Detections prompts; a detection with sam_label=0 is a negative box", BOX_TYPES,
-        )
-        radio = types.RadioGroup()
-        radio.add_choice("concept", label="Concept (exemplars)",
-                         description="Find every object like each label's boxes")
-        radio.add_choice("instance", label="Instance", description="One mask per box")
-        inputs.enum("mode", list(MODES), default="concept", label="Mode", view=radio)
+        """The box field, the mode and, in concept mode, exemplars from the selection."""
+        fields = super().prompt_inputs(ctx, inputs)
+        forms.add_radio(inputs, "mode", [(m, *BOX_MODES[m]) for m in PROMPT_MODES], "Mode")
         if (ctx.params.get("mode") or "concept") == "concept":
             inputs.bool("selected_as_exemplars", default=False, label="Exemplars from the selected samples",
                         description="Use the boxes of the selected samples as exemplars for the whole view "
@@ -87,14 +103,16 @@ class SegmentBoxes(Sam3Operator):
                             view=types.HiddenView())  # survives delegation
                 inputs.str("exemplar_label", label="Label",
                            description="One label for all exemplar boxes (default: one query per box label)")
-        return [field]
+        return fields
 
     def threshold_help(self, ctx):
+        """SAM's predicted IoU in instance mode (``Sam3Operator.threshold_help``)."""
         if (ctx.params.get("mode") or "concept") == "instance":
             return INSTANCE_THRESHOLD
         return super().threshold_help(ctx)
 
     def run(self, ctx, view, run_params, progress):
+        """``fo_sam3.segment`` with the boxes, or with exemplars (``Sam3Operator.run``)."""
         mode = ctx.params.get("mode") or "concept"
         box_field = str_param(ctx.params, "box_field")
         if mode == "concept" and ctx.params.get("selected_as_exemplars"):
@@ -108,25 +126,22 @@ class SegmentBoxes(Sam3Operator):
                        mode=mode, progress=progress, **run_params.segment_kwargs())
 
 
-class SegmentPoints(Sam3Operator):
+class SegmentPoints(FieldPromptOperator):
     """Keypoints to masks: one mask per ``Keypoint`` (instance mode)."""
 
     NAME = "segment_points"
     LABEL = "SAM3: segment from points"
     DESCRIPTION = "Turn a Keypoints field into masks, one per Keypoint (sam_labels: 1 positive, 0 negative)"
-
-    def prompt_inputs(self, ctx, inputs):
-        field = forms.add_field_picker(
-            inputs, ctx, "point_field", "Point field",
-            "Keypoints prompts; a per-point sam_labels attribute marks positive (1) and negative (0) points",
-            POINT_TYPES,
-        )
-        return [field]
+    PROMPT_FIELD = ("point_field", "Point field",
+                    "Keypoints prompts; a per-point sam_labels attribute marks positive (1) and negative (0) points",
+                    POINT_TYPES)
 
     def threshold_help(self, ctx):
+        """SAM's predicted IoU (``Sam3Operator.threshold_help``)."""
         return INSTANCE_THRESHOLD
 
     def run(self, ctx, view, run_params, progress):
+        """``fo_sam3.segment`` in instance mode (``Sam3Operator.run``)."""
         return segment(view, run_params.label_field, point_field=str_param(ctx.params, "point_field"),
                        mode="instance", progress=progress, **run_params.segment_kwargs())
 
@@ -141,7 +156,8 @@ class RefineMasks(Sam3Operator):
     DONE = "refined"
     RUNNING = "Refining"
 
-    def resolve_input(self, ctx):  # in place: no output-field form
+    def resolve_input(self, ctx):
+        """The masks and clicks to refine, in place: no output-field form (``Sam3Operator.resolve_input``)."""
         inputs = types.Object()
         inputs.view_target(ctx, action_description=self.ACTION)
         forms.add_target_notice(inputs, ctx, self.UNIT, self.DONE)
@@ -155,6 +171,7 @@ class RefineMasks(Sam3Operator):
         return types.Property(inputs, view=types.View(label=self.LABEL, description=self.DESCRIPTION))
 
     def run(self, ctx, view, run_params, progress):
+        """``fo_sam3.refine`` (``Sam3Operator.run``)."""
         from .. import refine
 
         kw = run_params.segment_kwargs()
@@ -162,10 +179,3 @@ class RefineMasks(Sam3Operator):
             kw.pop(k)
         kw["confidence"] = None  # no threshold form here: keep every refined mask
         return refine(view, run_params.label_field, str_param(ctx.params, "point_field"), progress=progress, **kw)
-
-
-def _source(params) -> str:
-    source = params.get("prompt_source")
-    if source in ("text", "field"):
-        return source
-    return "field" if params.get("text_field") else "text"

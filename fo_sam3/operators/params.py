@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import DEFAULT_CONFIDENCE, OUTPUTS, SegmentConfig
-
-VARIANTS = ("full", "tiny")
-RANDOM = "random"  # = fo_sam3.model.checkpoint.RANDOM (not imported: that imports torch)
-STORAGE = ("document", "files")
-DEFAULT_BATCH_SIZE = SegmentConfig.batch_size
+from ..config import DEFAULT_BATCH_SIZE, DEFAULT_CONFIDENCE, OUTPUTS, VARIANTS
+from ..model.checkpoint import RANDOM
 
 
 def path_param(value) -> str | None:
-    """A path from a string or a ``FileExplorerView`` value (``{"absolute_path": ...}``)."""
+    """A path from a string or a ``FileExplorerView`` value (``{"absolute_path": ...}``).
+
+    Args:
+        value: the parameter's value.
+
+    Returns:
+        the stripped path, or ``None`` when empty.
+    """
     if isinstance(value, dict):
         value = value.get("absolute_path")
     if value is None:
@@ -27,7 +30,14 @@ def path_param(value) -> str | None:
 
 
 def text_param(value) -> list[str] | None:
-    """Text prompts from a list (never split) or a comma-separated form string."""
+    """Text prompts from a list (never split) or a comma-separated form string.
+
+    Args:
+        value: the ``text`` parameter.
+
+    Returns:
+        the non-empty prompts, or ``None``.
+    """
     if value is None:
         return None
     from ..prompts.text import split_prompt_text
@@ -38,6 +48,15 @@ def text_param(value) -> list[str] | None:
 
 
 def str_param(params: dict, name: str) -> str | None:
+    """A string parameter, stripped.
+
+    Args:
+        params: ``ctx.params``.
+        name: the parameter.
+
+    Returns:
+        the value, or ``None`` when missing or empty.
+    """
     value = params.get(name)
     if value is None:
         return None
@@ -50,7 +69,20 @@ class RunParams:
     """What every operator run shares: model choice, output field and run settings.
 
     ``num_workers`` is 0 for immediate runs (no worker processes inside the
-    App server) and the library default when delegated.
+    App server) and the library default when delegated. Defaults and choices
+    are ``fo_sam3.config``'s.
+
+    Args:
+        label_field: the output field.
+        variant: one of ``config.VARIANTS``.
+        checkpoint: a sam3.pt path, ``"random"`` or ``None``.
+        confidence: the score threshold.
+        batch_size: images per forward pass.
+        output_dir: write masks as PNGs here.
+        overwrite / skip_existing: what to do with an existing output field.
+        num_workers: image-decoding processes (``None``: the library's).
+        min_area / fill_holes / largest_component: mask clean-up.
+        outputs: extra output formats (``config.OUTPUTS[1:]``).
     """
 
     label_field: str
@@ -77,6 +109,15 @@ class RunParams:
 
     @classmethod
     def from_params(cls, params: dict, delegated: bool) -> "RunParams":
+        """The run settings of an operator call.
+
+        Args:
+            params: ``ctx.params``.
+            delegated: the run is delegated (``ctx.delegated``).
+
+        Returns:
+            a ``RunParams``.
+        """
         storage = params.get("mask_storage") or "document"
         variant = params.get("variant") or "full"
         checkpoint = str_param(params, "checkpoint")
@@ -102,16 +143,29 @@ class RunParams:
         )
 
     def cleanup_kwargs(self) -> dict:
-        """Mask clean-up settings that are on (every mode, video too)."""
+        """Mask clean-up settings that are on (every mode, video too).
+
+        Returns:
+            keyword arguments for ``segment`` / ``track``.
+        """
         out = {"min_area": self.min_area, "fill_holes": self.fill_holes or None,
                "largest_component": self.largest_component or None}
         return {k: v for k, v in out.items() if v is not None}
 
     def model_kwargs(self) -> dict:
+        """The model choice.
+
+        Returns:
+            ``checkpoint`` and ``variant`` keyword arguments.
+        """
         return {"checkpoint": self.checkpoint, "variant": self.variant}
 
     def segment_kwargs(self) -> dict:
-        """Keyword arguments for ``fo_sam3.segment`` (besides prompts and progress)."""
+        """Keyword arguments for ``fo_sam3.segment`` (besides prompts and progress).
+
+        Returns:
+            a dict.
+        """
         out = dict(
             self.model_kwargs(),
             confidence=self.confidence,

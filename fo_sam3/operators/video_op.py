@@ -5,11 +5,14 @@ from __future__ import annotations
 import fiftyone as fo
 import fiftyone.operators.types as types
 
+from ..config import DIRECTIONS
 from . import checks, forms
 from .base import Sam3Operator
 from .params import str_param
 
-DIRECTIONS = ("both", "forward", "backward")
+SOURCES = (("text", "Text", "Every instance of a concept"),
+           ("labels", "Boxes / points", "Each frame-level Detection / Keypoint on the prompt frame is an object"))
+LABEL_FIELDS = ("box_field", "point_field")
 
 
 class TrackVideo(Sam3Operator):
@@ -30,6 +33,7 @@ class TrackVideo(Sam3Operator):
                ("failed", "Failed"), ("frames", "Frames written"), ("detections", "Masks written"))
 
     def resolve_input(self, ctx):
+        """The form on a video dataset; only an error on others (``Sam3Operator.resolve_input``)."""
         error = checks.media_error(ctx.dataset, "video") if ctx.dataset is not None else None
         if error is None:
             return super().resolve_input(ctx)
@@ -38,13 +42,9 @@ class TrackVideo(Sam3Operator):
         return types.Property(inputs, view=types.View(label=self.LABEL, description=self.DESCRIPTION))
 
     def prompt_inputs(self, ctx, inputs):
-        radio = types.RadioGroup()
-        radio.add_choice("text", label="Text", description="Every instance of a concept")
-        radio.add_choice("labels", label="Boxes / points",
-                         description="Each frame-level Detection / Keypoint on the prompt frame is an object")
-        inputs.enum("prompt_source", ["text", "labels"], default="text", label="Prompts from", view=radio)
+        """Text, or frame-level box/point fields; the prompt frame and direction."""
         used: list[str] = []
-        if _source(ctx.params) == "text":
+        if forms.add_prompt_source(inputs, ctx, SOURCES, LABEL_FIELDS) == "text":
             prop = inputs.str("text", required=True, label="Text prompt",
                               description="One concept, e.g. 'person'")
             if ctx.params.get("text") is not None:
@@ -61,17 +61,18 @@ class TrackVideo(Sam3Operator):
                 "Frame-level Keypoints (sam_labels: 1 positive, 0 negative)",
                 (fo.Keypoints,), frames=True, required=False,
             )
-            used = [_bare(f) for f in (boxes, points) if f]
+            used = [f for f in (boxes, points) if f]
         inputs.int("prompt_frame", min=1, default=1, label="Prompt frame", description="1-based frame number")
-        inputs.enum("direction", list(DIRECTIONS), default="both", label="Direction",
+        inputs.enum("direction", list(DIRECTIONS), default=DIRECTIONS[0], label="Direction",
                     view=types.DropdownView())
         return used
 
     def run(self, ctx, view, run_params, progress):
+        """``fo_sam3.track`` (``Sam3Operator.run``)."""
         from .. import track
 
         params = ctx.params
-        if _source(params) == "text":
+        if forms.prompt_source(params, SOURCES, LABEL_FIELDS) == "text":
             prompts = dict(text=str_param(params, "text"))
         else:
             prompts = dict(box_field=str_param(params, "box_field"),
@@ -79,19 +80,8 @@ class TrackVideo(Sam3Operator):
         return track(
             view, run_params.label_field, **prompts,
             prompt_frame=int(params.get("prompt_frame") or 1),
-            direction=params.get("direction") or "both",
+            direction=params.get("direction") or DIRECTIONS[0],
             confidence=run_params.confidence, overwrite=run_params.overwrite,
             skip_existing=run_params.skip_existing, progress=progress,
             **run_params.model_kwargs(), **run_params.cleanup_kwargs(),
         )
-
-
-def _bare(field: str) -> str:
-    return field[len(checks.FRAMES):] if field.startswith(checks.FRAMES) else field
-
-
-def _source(params) -> str:
-    source = params.get("prompt_source")
-    if source in ("text", "labels"):
-        return source
-    return "labels" if params.get("box_field") or params.get("point_field") else "text"

@@ -9,16 +9,27 @@ from __future__ import annotations
 import fiftyone as fo
 import fiftyone.operators.types as types
 
+from ..config import DEFAULT_CONFIDENCE, PROMPT_MODES
 from . import checks, forms
-from .image_ops import MODES, TEXT_TYPES
-from .params import DEFAULT_CONFIDENCE, str_param, text_param
+from .image_ops import TEXT_TYPES
+from .params import str_param, text_param
 
 PARAMS_KEY = "remote_params"  # where the zoo operator nests this form's values
 PROMPT_TYPES = {"concept": TEXT_TYPES, "instance": (fo.Detections, fo.Keypoints)}
+MODE_CHOICES = dict(concept=("Concept", "Every instance of text or box exemplars"),
+                    instance=("Instance", "One mask per box or keypoint object"))
 
 
 def zoo_model_form(model_name: str, ctx):
-    """A ``types.Property`` for ``model_name`` (``fo-sam3-image`` or ``fo-sam3-video``)."""
+    """The form of FiftyOne's "apply zoo model" operator for one of our models.
+
+    Args:
+        model_name: ``fo-sam3-image`` or ``fo-sam3-video``.
+        ctx: the ``ExecutionContext``.
+
+    Returns:
+        a ``types.Property``.
+    """
     inputs = types.Object()
     if model_name.endswith("video"):
         prop = inputs.view("video", types.Notice(label=(
@@ -28,10 +39,7 @@ def zoo_model_form(model_name: str, ctx):
         forms.flag(prop, "fo-sam3-video is not applied per sample")
         return types.Property(inputs)
     params = ctx.params.get(PARAMS_KEY) or {}
-    radio = types.RadioGroup()
-    radio.add_choice("concept", label="Concept", description="Every instance of text or box exemplars")
-    radio.add_choice("instance", label="Instance", description="One mask per box or keypoint object")
-    inputs.enum("mode", list(MODES), default="concept", label="Mode", view=radio)
+    forms.add_radio(inputs, "mode", [(m, *MODE_CHOICES[m]) for m in PROMPT_MODES], "Mode")
     mode = params.get("mode") or "concept"
     text_prop = None
     if mode == "concept":

@@ -22,7 +22,19 @@ POLARITY_ATTR = "sam_label"
 
 
 def is_positive(det: fo.Detection, field: str = "", where: str = "") -> bool:
-    """The detection's polarity; ``PromptError`` naming it when ``sam_label`` is not 0/1/True/False."""
+    """The detection's polarity (its ``sam_label``, under ``points.polarity``'s rule).
+
+    Args:
+        det: a prompt ``Detection``.
+        field: its field, for the error message.
+        where: the sample, for the error message.
+
+    Returns:
+        True for a positive box (``sam_label`` 1/True or missing).
+
+    Raises:
+        PromptError: naming the detection when ``sam_label`` is not 0/1/True/False.
+    """
     value = det.get_field(POLARITY_ATTR) if det.has_field(POLARITY_ATTR) else None
     if value is None:
         return True
@@ -36,10 +48,15 @@ def is_positive(det: fo.Detection, field: str = "", where: str = "") -> bool:
 
 
 def clip_rel_box(box) -> np.ndarray | None:
-    """A relative ``[x, y, w, h]`` clipped to the image, float64 (the input exactly when inside).
+    """A relative ``[x, y, w, h]`` clipped to the image (the one box rule of images and video).
 
-    ``None`` when missing, not 4 numbers, non-finite (an infinite width too) or
-    empty after clipping.
+    Args:
+        box: a FiftyOne ``bounding_box``.
+
+    Returns:
+        a float64 ``[x, y, w, h]`` (the input exactly when inside the image),
+        or ``None`` when missing, not 4 numbers, non-finite (an infinite
+        width too) or empty after clipping.
     """
     try:
         b = np.asarray(box, dtype=np.float64)
@@ -63,8 +80,21 @@ def box_queries(
     where: str = "",
     counts: Counter | None = None,
 ) -> list[Query]:
-    """One exemplar query per label; unusable boxes are dropped with a warning
-    (and counted as ``degenerate_boxes`` in ``counts``)."""
+    """One exemplar query per label; unusable boxes are dropped with a warning.
+
+    Args:
+        detections: the sample's prompt boxes, or ``None``.
+        field: their field, for messages.
+        text_hint: send each label as text with its boxes.
+        where: the sample, for messages.
+        counts: tallies dropped boxes as ``degenerate_boxes``.
+
+    Returns:
+        the ``Query``s.
+
+    Raises:
+        PromptError: a label has only negative boxes and no text hint.
+    """
     groups: dict[str, tuple[list, list]] = {}
     for det in (detections.detections if detections is not None else []):
         box = clip_rel_box(det.bounding_box)

@@ -26,7 +26,15 @@ ONLY_NEGATIVE = "has no positive point: nothing to segment"
 
 
 def polarity(value) -> int | None:
-    """1 (positive) or 0 (negative) for 1/0/True/False (Python or numpy); ``None`` otherwise."""
+    """The one polarity rule of points and boxes, images and video.
+
+    Args:
+        value: a ``sam_labels`` item or a ``sam_label``.
+
+    Returns:
+        1 (positive) or 0 (negative) for 1/0/True/False (Python or numpy);
+        ``None`` for anything else (2, "neg", NaN).
+    """
     if isinstance(value, (bool, np.bool_)):
         return int(value)
     if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
@@ -44,10 +52,20 @@ def _xy(p) -> tuple[float, float]:
 
 
 def keypoint_points(kp: fo.Keypoint, field: str, where: str = "", dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
-    """``(points, labels)``: relative (N, 2) ``dtype`` and (N,) int64 in {0, 1}, NaNs dropped.
+    """A ``Keypoint``'s clicks and their polarity, NaN (not visible) points dropped.
 
-    Raises ``PromptError`` naming ``where``, the keypoint and ``field`` when a
-    point is not an ``(x, y)`` pair or ``sam_labels`` breaks the polarity rule.
+    Args:
+        kp: the ``Keypoint``.
+        field: its field, for messages.
+        where: the sample (or frame), for messages.
+        dtype: the points' dtype.
+
+    Returns:
+        ``(points, labels)``: relative (N, 2) ``dtype`` and (N,) int64 in {0, 1}.
+
+    Raises:
+        PromptError: naming ``where``, the keypoint and ``field``, when a point
+            is not an ``(x, y)`` pair or ``sam_labels`` breaks the polarity rule.
     """
     name = f"{where}: keypoint {kp.id} in field '{field}'"
     try:
@@ -73,13 +91,27 @@ def keypoint_points(kp: fo.Keypoint, field: str, where: str = "", dtype=np.float
 
 
 def points_outside(points: np.ndarray) -> bool:
-    """Whether any relative point lies outside [0, 1] (e.g. given in pixels)."""
+    """Whether any relative point lies outside [0, 1] (e.g. given in pixels).
+
+    Args:
+        points: (N, 2) relative ``(x, y)``.
+
+    Returns:
+        True when the keypoint is not usable.
+    """
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     return bool(((pts < 0) | (pts > 1)).any())
 
 
 def click_problem(labels: np.ndarray) -> str | None:
-    """Why clicks without a box cannot be a prompt (``None``: they can)."""
+    """Why clicks without a box cannot be a prompt.
+
+    Args:
+        labels: the clicks' polarity (1/0).
+
+    Returns:
+        ``NO_POINT``, ``ONLY_NEGATIVE``, or ``None`` when they can.
+    """
     labels = np.asarray(labels).reshape(-1)
     if not len(labels):
         return NO_POINT
@@ -89,5 +121,13 @@ def click_problem(labels: np.ndarray) -> str | None:
 
 
 def rel_points_to_pixels(points: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Relative (N, 2) ``(x, y)`` to absolute pixels of the original image."""
+    """Relative (N, 2) ``(x, y)`` to absolute pixels of the original image.
+
+    Args:
+        points: relative points.
+        width / height: the image size in pixels.
+
+    Returns:
+        an (N, 2) float64 array.
+    """
     return np.asarray(points, dtype=np.float64).reshape(-1, 2) * np.array([width, height], dtype=np.float64)

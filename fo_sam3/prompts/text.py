@@ -23,12 +23,33 @@ TEXT_FIELD_TYPES = (fo.Classification, fo.Classifications, fo.Detections)
 
 
 def split_prompt_text(text: str) -> list[str]:
-    """``"person, red car"`` -> ``["person", "red car"]`` (CLI and forms only; empties dropped)."""
+    """The one comma rule: ``"person, red car"`` -> ``["person", "red car"]``.
+
+    Used by the CLI, the App forms and the zoo form only; the library never
+    splits a string.
+
+    Args:
+        text: comma-separated prompts.
+
+    Returns:
+        the stripped prompts, empties dropped.
+    """
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
 def clean_texts(texts: Iterable[Any], where: str) -> list[str]:
-    """Collapse whitespace, drop empties, de-duplicate (keeping order); error if nothing is left."""
+    """Collapse whitespace, drop empties, de-duplicate (keeping order).
+
+    Args:
+        texts: the prompts.
+        where: names the source in errors.
+
+    Returns:
+        the cleaned prompts.
+
+    Raises:
+        PromptError: a prompt is not a string, or nothing is left.
+    """
     out: list[str] = []
     for t in texts:
         if not isinstance(t, str):
@@ -43,7 +64,11 @@ def clean_texts(texts: Iterable[Any], where: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def context_length() -> int:
-    """Tokens SAM3's text encoder reads: ``VETextEncoder``'s default (32), which the builders keep."""
+    """Tokens SAM3's text encoder reads: ``VETextEncoder``'s default, which the builders keep.
+
+    Returns:
+        the context length (32), start and end tokens included.
+    """
     from sam3.model.text_encoder_ve import VETextEncoder
 
     return inspect.signature(VETextEncoder).parameters["context_length"].default
@@ -62,13 +87,29 @@ def _tokenizer():
 
 
 def token_count(text: str) -> int | None:
-    """Tokens sam3's tokenizer makes of ``text`` (with start and end); ``None`` without its vocab."""
+    """Tokens sam3's tokenizer makes of ``text``.
+
+    Args:
+        text: a prompt.
+
+    Returns:
+        the count with start and end tokens; ``None`` without sam3's vocabulary.
+    """
     tok = _tokenizer()
     return None if tok is None else len(tok.encode(text)) + 2
 
 
 def warn_long_texts(texts: Iterable[str], where: str, seen: set) -> None:
-    """Warn once per text (``seen`` holds those already checked) that SAM3 reads only its start."""
+    """Warn once per text that SAM3 reads only its start.
+
+    Args:
+        texts: the prompts.
+        where: prefixes the warning (the sample), or ``""``.
+        seen: texts already checked (updated).
+
+    Returns:
+        None.
+    """
     for t in texts:
         if t in seen:
             continue
@@ -80,7 +121,18 @@ def warn_long_texts(texts: Iterable[str], where: str, seen: set) -> None:
 
 
 def texts_from_value(value: Any, field: str) -> list[str]:
-    """Text prompts held by one sample's field value (a string is one prompt)."""
+    """Text prompts held by one sample's field value (a string is one prompt).
+
+    Args:
+        value: the field's value.
+        field: its name, for the error message.
+
+    Returns:
+        the prompts (maybe empty).
+
+    Raises:
+        PromptError: the value is of an unsupported type.
+    """
     if value is None:
         return []
     if isinstance(value, str):
@@ -100,4 +152,12 @@ def texts_from_value(value: Any, field: str) -> list[str]:
 
 
 def text_queries(texts: Iterable[str]) -> list[Query]:
+    """One text-only query per prompt.
+
+    Args:
+        texts: cleaned prompts.
+
+    Returns:
+        the ``Query``s, labeled with their text.
+    """
     return [Query(text=t, label=t) for t in texts]

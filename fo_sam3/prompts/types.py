@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -11,13 +12,17 @@ VISUAL = "visual"  # sam3's text for box-only exemplar queries
 
 @dataclass(frozen=True)
 class Query:
-    """One SAM3 find query.
+    """One SAM3 find query (concept mode).
 
-    ``rel_boxes`` are FiftyOne-relative ``[x, y, w, h]`` exemplars (possibly
-    none); ``positive`` flags each as a positive (True) or negative exemplar.
-    ``text`` is what the model reads; ``label`` is written on the results.
-    ``exemplar`` names exemplar tokens encoded from other images
-    (``engine.exemplars``); such a query has no boxes of its own.
+    Args:
+        text: what the model reads.
+        label: what is written on the results.
+        rel_boxes: (N, 4) FiftyOne-relative ``[x, y, w, h]`` exemplar boxes
+            in [0, 1] of the original (upright) image; possibly none.
+        positive: (N,) bool: each box is a positive (True) or negative
+            exemplar.
+        exemplar: the key of exemplar tokens encoded from other images
+            (``concept.exemplars``); such a query has no boxes of its own.
     """
 
     text: str
@@ -34,6 +39,7 @@ class Query:
 
     @property
     def kind(self) -> str:
+        """``"text"``, ``"boxes"``, ``"text+boxes"`` or ``"exemplars"``."""
         if self.exemplar is not None:
             return "exemplars"
         if not len(self.positive):
@@ -46,10 +52,21 @@ class Query:
         return self.label if self.kind == "text" else f"{self.label} [{self.kind}]"
 
 
+P = TypeVar("P")
+
+
 @dataclass(frozen=True)
-class ImageTask:
-    """A sample to process: its id, image path and queries."""
+class ImageTask(Generic[P]):
+    """A sample to process: its id, its image and its mode's prompts.
+
+    Args:
+        sample_id: the sample's id.
+        filepath: the image's path.
+        prompts: the mode's prompt records: ``Query`` in concept mode
+            (``ImageTask[Query]``), ``instance.prompts.InstancePrompt`` in
+            instance mode; none for ``mode="everything"``.
+    """
 
     sample_id: str
     filepath: str
-    queries: tuple[Query, ...]
+    prompts: tuple[P, ...] = ()

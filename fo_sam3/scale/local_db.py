@@ -24,9 +24,46 @@ def fiftyone_mongod() -> Path:
 
 
 def free_port() -> int:
+    """A TCP port on localhost that is free now.
+
+    Returns:
+        the port number
+    """
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_ready(proc: subprocess.Popen, ready, timeout: float, what: str, every: float = 0.1) -> None:
+    """Wait until a starting server answers.
+
+    Args:
+        proc: the server's process
+        ready: ``ready() -> bool``, true once the server answers
+        timeout: seconds to wait at most
+        what: the server, as named in the errors
+        every: seconds between tries
+
+    Raises:
+        RuntimeError: ``proc`` exited first
+        TimeoutError: ``ready()`` stayed false for ``timeout`` seconds
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        if ready():
+            return
+        time.sleep(every)
+    raise TimeoutError(f"{what} did not answer within {timeout:g} s")
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 class LocalMongo:
@@ -52,17 +89,13 @@ class LocalMongo:
              "--bind_ip", "127.0.0.1", "--nounixsocket"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"mongod exited with {self.proc.returncode}; see {self.dbpath}/mongod.log")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise TimeoutError(f"mongod did not listen on port {self.port} within {timeout} s")
+        try:
+            wait_ready(self.proc, lambda: _listening(self.port), timeout,
+                       f"mongod on port {self.port} (log: {self.dbpath}/mongod.log)")
+        except TimeoutError:
+            self.stop()
+            raise
+        return self
 
     def stop(self) -> None:
         """Terminate ``mongod`` (killed after 20 s)."""

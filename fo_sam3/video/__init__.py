@@ -4,9 +4,10 @@
 ``track_video`` is the same pipeline for one video file, without a dataset.
 """
 
-from .builder import build_sam3_video, load_video_model
+from ..errors import NotAVideoModelError, VideoFieldError, VideoPromptError, VideoSampleError, VideoTrackError
+from ..model.cache import get_video_model
+from .builder import build_sam3_video
 from .config import TrackConfig
-from .errors import VideoFieldError, VideoPromptError, VideoSampleError, VideoTrackError
 from .frames import FrameSource
 from .prompts import ObjectPrompt, collect_prompts
 from .session import track_video
@@ -14,8 +15,9 @@ from .track import track
 
 __all__ = [
     "build_sam3_video",
-    "load_video_model",
+    "get_video_model",
     "TrackConfig",
+    "NotAVideoModelError",
     "VideoFieldError",
     "VideoPromptError",
     "VideoSampleError",

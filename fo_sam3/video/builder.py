@@ -8,15 +8,14 @@ tiny variant runs the same graph as the released model.
 
 from __future__ import annotations
 
-import functools
 import os
 
 import torch
 
+from ..errors import NotAVideoModelError
 from ..model import arch, tracker_arch
-from ..model.builder import assemble, default_device
+from ..model.builder import assemble
 from ..model.compat import import_sam3_quietly, release_global_autocast
-from .errors import VideoTrackError
 
 import_sam3_quietly()
 
@@ -109,28 +108,14 @@ def build_sam3_video(
     return assemble(variant, checkpoint, device, seed, bpe_path, make_graph=_build_graph)
 
 
-@functools.lru_cache(maxsize=1)
-def _cached_model(variant: str, checkpoint: str | None, device: str):
-    return build_sam3_video(variant, checkpoint, device, seed=0)
-
-
-def load_video_model(variant: str | None = None, checkpoint=None, device=None):
-    """``build_sam3_video`` (seed 0), reusing the last model built with the same arguments."""
-    from ..model.device import resolve_device
-
-    device = str(resolve_device(device) if device is not None else default_device())
-    return _cached_model(variant or "full", None if checkpoint is None else str(checkpoint), device)
-
-
-class NotAVideoModelError(VideoTrackError, TypeError):
-    """Tracking was given a model that is not sam3's video model."""
-
-
 def check_video_model(model) -> None:
     """Raise at once when ``model`` cannot track videos (e.g. a ``build_sam3`` image model).
 
     Args:
         model: the model given to ``track`` / ``track_video``.
+
+    Returns:
+        None.
 
     Raises:
         NotAVideoModelError: ``model`` is not a ``Sam3VideoInferenceWithInstanceInteractivity``.
@@ -140,6 +125,6 @@ def check_video_model(model) -> None:
     if not isinstance(model, Sam3VideoInferenceWithInstanceInteractivity):
         raise NotAVideoModelError(
             f"tracking needs a video model from fo_sam3.video.build_sam3_video (or "
-            f"load_video_model), not a {type(model).__name__}"
+            f"get_video_model), not a {type(model).__name__}"
             + (" (an image model from build_sam3)" if hasattr(model, "inst_interactive_predictor") else "")
         )

@@ -11,12 +11,21 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
+from ..model.sam3_private import init_frame_inputs
 from .instance import FrameObject
 from .memory import trim_concept_state
 
 
 def init_concept_state(model, frames) -> dict:
-    """The state ``model.init_state`` builds, on lazily decoded frames."""
+    """The state ``model.init_state`` builds, on lazily decoded frames.
+
+    Args:
+        model: a ``build_sam3_video`` model.
+        frames: the video's ``FrameSource``.
+
+    Returns:
+        sam3's inference-state dict.
+    """
     state = {
         "image_size": model.image_size,
         "num_frames": len(frames),
@@ -24,7 +33,7 @@ def init_concept_state(model, frames) -> dict:
         "orig_width": frames.width,
         "constants": {},
     }
-    model._construct_initial_input_batch(state, frames)
+    init_frame_inputs(model, state, frames)
     state.update(
         tracker_inference_states=[],
         tracker_metadata={},
@@ -38,7 +47,16 @@ def init_concept_state(model, frames) -> dict:
 
 @contextlib.contextmanager
 def thresholds(model, detection: float | None, new_track: float | None):
-    """Temporarily set sam3's detection and new-track score thresholds."""
+    """Temporarily set sam3's detection and new-track score thresholds.
+
+    Args:
+        model: a ``build_sam3_video`` model.
+        detection: ``score_threshold_detection`` (``None``: keep the model's).
+        new_track: ``new_det_thresh`` (``None``: keep the model's).
+
+    Returns:
+        a context manager that restores both.
+    """
     saved = model.score_threshold_detection, model.new_det_thresh
     if detection is not None:
         model.score_threshold_detection = detection
@@ -69,6 +87,17 @@ def track_concept(
 
     The prompt frame comes from the forward pass (or from ``add_prompt`` when
     only tracking backward); sam3's backward pass starts one frame earlier.
+
+    Args:
+        model: a ``build_sam3_video`` model (inside ``session.running``).
+        frames: the video's ``FrameSource``.
+        text: the concept.
+        frame_idx: the 0-based prompt frame.
+        direction: one of ``config.DIRECTIONS``.
+        memory_window: see ``video.memory``.
+
+    Returns:
+        an iterator of ``(frame_idx, [FrameObject, ...])``.
     """
     if not 0 <= frame_idx < len(frames):
         raise ValueError(f"prompt frame {frame_idx + 1} is outside the video's {len(frames)} frames")

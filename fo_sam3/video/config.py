@@ -1,25 +1,28 @@
-"""Frozen, validated configuration and summary of a video tracking run."""
+"""Frozen, validated configuration of a video tracking run (its summary is ``engine.summary.RunSummary``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-DIRECTIONS = ("both", "forward", "backward")
+from ..config import DEFAULT_CONFIDENCE, DIRECTIONS
+from ..prompts.fields import frame_field
 
 
 @dataclass(frozen=True)
 class TrackConfig:
     """What to track and how.
 
-    Attributes:
+    Args:
         text: concept prompt; every instance on ``prompt_frames[0]`` (and new
             ones later) is tracked. Exclusive with ``box_field``/``point_field``.
         box_field / point_field: frame-level ``Detections`` / ``Keypoints``
-            fields whose labels on ``prompt_frames`` each become one tracked
-            object (``index`` keeps identity; ``sam_labels`` gives point
-            polarity, 1 positive / 0 negative).
-        prompt_frames: 1-based frame numbers holding the prompts; ``None``
-            (box/point only) means every frame with prompt labels.
+            fields (``"gt"`` or ``"frames.gt"``) whose labels on
+            ``prompt_frames`` each become one tracked object (``index`` keeps
+            identity; ``sam_labels`` gives point polarity, 1 positive / 0
+            negative, as for images).
+        prompt_frames: 1-based frame numbers holding the prompts (one int or
+            several); ``None`` (box/point only) means every frame with prompt
+            labels.
         direction: ``"both"``, ``"forward"`` or ``"backward"`` from the prompts.
         confidence: write a tracked object on a frame only if its score is at
             least this (text: sam3's detection score of the track; box/point:
@@ -41,9 +44,9 @@ class TrackConfig:
     text: str | None = None
     box_field: str | None = None
     point_field: str | None = None
-    prompt_frames: tuple[int, ...] | None = (1,)
+    prompt_frames: tuple[int, ...] | int | None = (1,)
     direction: str = "both"
-    confidence: float = 0.5
+    confidence: float = DEFAULT_CONFIDENCE
     detection_threshold: float | None = None
     new_track_threshold: float | None = None
     memory_window: int | None = 64
@@ -59,6 +62,10 @@ class TrackConfig:
     largest_component: bool = False
 
     def __post_init__(self):
+        object.__setattr__(self, "box_field", frame_field(self.box_field))
+        object.__setattr__(self, "point_field", frame_field(self.point_field))
+        if isinstance(self.prompt_frames, int):
+            object.__setattr__(self, "prompt_frames", (self.prompt_frames,))
         has_instance = bool(self.box_field or self.point_field)
         if self.text is not None and not str(self.text).strip():
             raise ValueError("text must be a non-empty string")
@@ -87,7 +94,7 @@ class TrackConfig:
 
     @property
     def cleanup(self) -> Cleanup | None:
-        """The mask clean-up to apply (``None``: off)."""
+        """The mask clean-up to apply (``None``: off), as for images."""
         from ..convert.cleanup import cleanup_of
 
         return cleanup_of(self.min_area, self.fill_holes, self.largest_component)

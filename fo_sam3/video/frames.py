@@ -107,7 +107,14 @@ class FrameSource:
         return self._count
 
     def rgb(self, index: int) -> np.ndarray:
-        """The stored uint8 RGB frame: original size, or ``size x size`` for large videos."""
+        """The stored uint8 RGB frame: original size, or ``size x size`` for large videos.
+
+        Args:
+            index: the 0-based frame index.
+
+        Returns:
+            an ``(h, w, 3)`` uint8 array.
+        """
         return np.asarray(self._frames[index])
 
     def __getitem__(self, index: int) -> torch.Tensor:
@@ -123,6 +130,11 @@ class FrameSource:
         return x.div_(127.5).sub_(1.0)  # (x / 255 - 0.5) / 0.5
 
     def close(self) -> None:
+        """Delete the decoded frames (the memory map and its folder).
+
+        Returns:
+            None.
+        """
         self._frames = None
         shutil.rmtree(self._dir, ignore_errors=True)
 

@@ -57,6 +57,13 @@ def schedule(direction: str, groups: Sequence[Group]) -> list[tuple[bool, list[i
     ``backward``: from its last prompt frame down to 0. A frame is produced by
     one pass per group, except a group's start frame, which both passes
     return unchanged.
+
+    Args:
+        direction: one of ``config.DIRECTIONS``.
+        groups: the tracker states (all of the same video).
+
+    Returns:
+        the passes, in order.
     """
     num = groups[0].state["num_frames"]
     firsts = [g.prompt_frames[0] for g in groups]
@@ -142,7 +149,15 @@ class InstanceSession:
         ]
 
     def propagate(self, direction: str = "both", memory_window: int | None = 64):
-        """Yield ``(frame_idx, objects)`` (0-based) for every frame a pass reaches."""
+        """Yield ``(frame_idx, objects)`` (0-based) for every frame a pass reaches.
+
+        Args:
+            direction: one of ``config.DIRECTIONS``.
+            memory_window: see ``video.memory``.
+
+        Returns:
+            an iterator of ``(frame_idx, [FrameObject, ...])``.
+        """
         for reverse, order, active in schedule(direction, self.groups):
             for f in order:
                 running = [g for g, frames in zip(self.groups, active) if f in frames]
@@ -163,8 +178,16 @@ def track_instances(
 ) -> Iterator[tuple[int, list[FrameObject]]]:
     """Yield ``(frame_idx, objects)`` for every propagated frame (0-based).
 
-    ``frames`` is an indexable of model inputs (``FrameSource``); prompt
-    coordinates are relative to the frame.
+    Args:
+        model: a ``build_sam3_video`` model (inside ``session.running``).
+        frames: an indexable of model inputs (``FrameSource``).
+        prompts: the objects' prompts, relative to the frame.
+        direction: one of ``config.DIRECTIONS``.
+        memory_window: see ``video.memory``.
+        offload_state_to_cpu: keep the tracker's memory in host RAM.
+
+    Returns:
+        an iterator of ``(frame_idx, [FrameObject, ...])``.
     """
     session = InstanceSession(model, frames, prompts, offload_state_to_cpu)
     yield from session.propagate(direction, memory_window)

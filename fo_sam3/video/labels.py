@@ -45,6 +45,17 @@ def frame_docs(objects: list[FrameObject], width: int, height: int, labels: list
     FiftyOne's floor rule), after ``cleanup`` (see ``MaskStore.clean``); the
     mask is cropped to it; ``confidence`` is the track score and ``index``
     the track id.
+
+    Args:
+        objects: the frame's tracked objects.
+        width / height: the frame's size in pixels.
+        labels: one label per object.
+        store: how masks are cropped, cleaned and encoded.
+        sample_id: names the mask files when ``store`` writes PNGs.
+        cleanup: mask clean-up, or ``None``.
+
+    Returns:
+        ``{obj_id: Detection document}``.
     """
     out = {}
     for k, cropped in _crops(objects, width, height, store):

@@ -45,7 +45,18 @@ def trim_state(tracker, state: dict, current: int, anchors: Iterable[int], windo
     Conditioning frames added by sam3 itself (e.g. detector reconditioning) are
     first downgraded with sam3's own ``clear_all_points_in_frame``; user prompt
     frames (``anchors``) and the conditioning frames closest to ``current`` are
-    kept. Returns the number of frame outputs dropped.
+    kept.
+
+    Args:
+        tracker: the video model's tracker.
+        state: one tracker inference state.
+        current: the frame just tracked (0-based).
+        anchors: the prompt frames (0-based), always kept.
+        window: frames kept around ``current`` and the anchors (at least
+            ``MIN_WINDOW``); ``None`` keeps everything.
+
+    Returns:
+        the number of frame outputs dropped.
     """
     if window is None:
         return 0
@@ -72,7 +83,18 @@ def trim_concept_state(
     model, inference_state: dict, current: int, anchors: Iterable[int], window: int | None
 ) -> int:
     """``trim_state`` on every tracker state of a text (concept) session, and
-    drop sam3's cached video-resolution output masks of ``current``."""
+    drop sam3's cached video-resolution output masks of ``current``.
+
+    Args:
+        model: a ``build_sam3_video`` model.
+        inference_state: the concept session's state.
+        current: the frame just tracked (0-based).
+        anchors: the prompt frames (0-based), always kept.
+        window: see ``trim_state``.
+
+    Returns:
+        the number of frame outputs dropped.
+    """
     inference_state["cached_frame_outputs"].pop(current, None)
     return sum(
         trim_state(model.tracker, s, current, anchors, window)

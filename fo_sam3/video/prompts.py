@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import PromptError
+from ..errors import PromptError, VideoPromptError
 from ..prompts.boxes import clip_rel_box
 from ..prompts.points import NO_POINT, ONLY_NEGATIVE, OUTSIDE, click_problem, keypoint_points, points_outside
-from .errors import VideoPromptError
 
 
 @dataclass(frozen=True)
@@ -76,6 +75,19 @@ def collect_prompts(sample, frame_numbers, box_field=None, point_field=None) -> 
     ``index`` get fresh ids above every index used in the sample's prompts.
     ``frame_numbers=None`` means every frame that has prompt labels. An
     object with clicks but no box needs a positive click.
+
+    Args:
+        sample: a video sample.
+        frame_numbers: 1-based frame numbers, or ``None``.
+        box_field: a frame-level ``Detections`` field (without ``frames.``).
+        point_field: a frame-level ``Keypoints`` field (without ``frames.``).
+
+    Returns:
+        the ``ObjectPrompt``s, sorted by frame and id.
+
+    Raises:
+        VideoPromptError: a label breaks the image prompt rules, two boxes
+            share an index on a frame, or an object has only negative clicks.
     """
     raw = []  # (frame_idx, index, label, box, points, point_labels, source)
     numbers = sorted(sample.frames.keys()) if frame_numbers is None else frame_numbers

@@ -9,12 +9,12 @@ import torch
 from tqdm.auto import tqdm
 
 from ..engine.runtime import autocast, model_device
+from ..errors import VideoPromptError
+from ..model.compat import cpu_video, quiet_sam3_progress, sam3_fixes, state_offload
 from ..write.masks import ArrayMaskStore, MaskStore, doc_to_detection
-from . import compat
 from .builder import check_video_model
 from .concept import thresholds, track_concept
 from .config import TrackConfig
-from .errors import VideoPromptError
 from .frames import FrameSource
 from .instance import track_instances
 from .labels import frame_docs
@@ -22,20 +22,54 @@ from .prompts import ObjectPrompt
 
 
 @contextlib.contextmanager
+def tracker_backbone(model) -> Iterator[None]:
+    """Lend the detector's backbone to the tracker (sam3's SAM2-style video task).
+
+    The tracker is built without a backbone; for point/box tracking it encodes
+    frames itself. The attribute is restored so ``state_dict`` keys do not change.
+
+    Args:
+        model: a ``build_sam3_video`` model.
+
+    Returns:
+        a context manager.
+    """
+    tracker = model.tracker
+    previous = tracker.backbone
+    tracker.backbone = model.detector.backbone
+    try:
+        yield
+    finally:
+        tracker.backbone = previous
+
+
+@contextlib.contextmanager
 def running(model, cfg: TrackConfig) -> Iterator[None]:
-    """Everything sam3's video model needs around a run (all scoped)."""
+    """Everything sam3's video model needs around a run (all scoped).
+
+    The shared runtime (``engine.runtime.autocast``) and sam3 workarounds
+    (``model.compat``), decided by the model's device, plus what tracking
+    adds: text thresholds, or the tracker's borrowed backbone.
+
+    Args:
+        model: a ``build_sam3_video`` model.
+        cfg: the run's configuration.
+
+    Returns:
+        a context manager.
+    """
     device = model_device(model)
     with contextlib.ExitStack() as stack:
         stack.enter_context(torch.inference_mode())
-        stack.enter_context(compat.cpu_video(device))
-        stack.enter_context(compat.sam3_fixes())
+        stack.enter_context(cpu_video(device))
+        stack.enter_context(sam3_fixes())
         stack.enter_context(autocast(device))
-        stack.enter_context(compat.state_offload(model.tracker, cfg.offload_state_to_cpu, device))
-        stack.enter_context(compat.quiet_sam3_progress())
+        stack.enter_context(state_offload(model.tracker, cfg.offload_state_to_cpu, device))
+        stack.enter_context(quiet_sam3_progress())
         if cfg.text is not None:
             stack.enter_context(thresholds(model, cfg.detection_threshold, cfg.new_track_threshold))
         else:
-            stack.enter_context(compat.tracker_backbone(model))
+            stack.enter_context(tracker_backbone(model))
         yield
 
 

@@ -6,6 +6,7 @@ them on a thread pool.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import zlib
@@ -23,10 +24,27 @@ def mask_bytes(mask: np.ndarray) -> Binary:
     Reads back with ``fiftyone.core.utils.deserialize_numpy_array`` (as
     FiftyOne does for every ``ArrayField``); only the compression level differs
     from ``serialize_numpy_array``.
+
+    Args:
+        mask: the mask array (any dtype and shape).
+
+    Returns:
+        the compressed ``.npy`` bytes, as BSON binary.
     """
+    mask = np.asarray(mask)
+    if not mask.flags.c_contiguous:
+        mask = np.ascontiguousarray(mask)
+    z = zlib.compressobj(ZLIB_LEVEL)
+    head = z.compress(_npy_header(mask.dtype.str, mask.shape))
+    return Binary(head + z.compress(mask.reshape(-1).view(np.uint8)) + z.flush())
+
+
+@functools.lru_cache(maxsize=4096)
+def _npy_header(descr: str, shape: tuple[int, ...]) -> bytes:
+    """The ``.npy`` header ``np.save`` writes for a C-ordered array (numpy's own writer, cached)."""
     with io.BytesIO() as f:
-        np.save(f, np.asarray(mask), allow_pickle=False)
-        return Binary(zlib.compress(f.getvalue(), ZLIB_LEVEL))
+        np.lib.format.write_array_header_1_0(f, {"descr": descr, "fortran_order": False, "shape": shape})
+        return f.getvalue()
 
 
 def write_png(mask: np.ndarray, path: str) -> str:

@@ -10,24 +10,18 @@ when a test fails.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from fo_sam3.scale.local_db import free_port, wait_ready
+
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"  # Debian's package (make system installs it)
 SERVER_START_S = 120
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class AppServer:
@@ -42,7 +36,7 @@ class AppServer:
         os.symlink(REPO, plugins / "fo-sam3")
         self.plugins_dir = plugins
         (root / "zoo").mkdir()
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = root / "app-server.log"
         self.env = {k: v for k, v in os.environ.items() if k not in ("FO_SAM3_CHECKPOINT", "HF_TOKEN")}
@@ -65,17 +59,17 @@ class AppServer:
                 [sys.executable, "-m", "fiftyone.server.main", "--address", "127.0.0.1", "--port", str(self.port)],
                 env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.log.parent,
             )
-        deadline = time.monotonic() + SERVER_START_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the App server exited ({self.proc.returncode}):\n{self.tail()}")
-            try:
-                with urllib.request.urlopen(self.url, timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.5)
-        raise RuntimeError(f"the App server did not answer within {SERVER_START_S} s:\n{self.tail()}")
+        try:
+            wait_ready(self.proc, self._answers, SERVER_START_S, "the App server", every=0.5)
+        except (RuntimeError, TimeoutError) as e:
+            raise RuntimeError(f"{e}:\n{self.tail()}") from None
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url, timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
 
     def tail(self, n: int = 4000) -> str:
         return self.log.read_text(errors="replace")[-n:] if self.log.exists() else ""

@@ -1,4 +1,4 @@
-"""CLI fixtures: an in-process ``fo-sam3`` runner, prompt fields, a small video dataset."""
+"""CLI fixtures: prompt fields, a small video dataset (the in-process ``cli`` runner is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,22 +6,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
-from cli_helpers import Result
-
-
-@pytest.fixture
-def cli(capsys):
-    """``cli(*argv)`` runs ``fo-sam3 argv`` in this process; returns rc, stdout, stderr."""
-    from fo_sam3.cli import main
-
-    def run(*argv) -> Result:
-        capsys.readouterr()
-        rc = main([str(a) for a in argv])
-        out, err = capsys.readouterr()
-        return Result(rc, out, err)
-
-    return run
 
 
 @pytest.fixture

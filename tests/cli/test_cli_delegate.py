@@ -4,7 +4,8 @@ import re
 
 from bson import ObjectId
 
-from cli_helpers import PLUGIN, TINY
+from cli_helpers import PLUGIN
+from cli_support import TINY
 
 
 def _queued_id(out: str) -> ObjectId:

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from cli_helpers import REPO, TINY
+from cli_helpers import REPO
+from cli_support import TINY
 
 SCRIPT = os.path.join(os.path.dirname(sys.executable), "fo-sam3")
 NOISE = ("Warning", "warnings.warn", "MongoDB")
@@ -71,21 +72,22 @@ def test_checkpoint_and_device_errors_exit_2_with_one_line(cli, dataset, tmp_pat
     assert not dataset.has_field("sam3")
 
 
-@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
-def test_cuda_without_cuda_is_a_usage_error(cli, dataset):
+def test_cuda_without_cuda_is_a_usage_error(cli, dataset, monkeypatch):
+    import torch
+
+    # no machine has cuda:99, so the missing-device path runs wherever the tests run
+    r = cli("label", dataset.name, "--text", "cat", "--device", "cuda:99", *TINY)
+    if torch.cuda.is_available():
+        _one_line_usage_error(r, "device 'cuda:99' does not exist", "CUDA device(s), cuda:0 to cuda:")
+    else:
+        _one_line_usage_error(r, "device 'cuda:99' is not available", "--device cpu", "leave out --device")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # as on a machine without CUDA, GPU or not
     r = cli("label", dataset.name, "--text", "cat", "--device", "cuda", *TINY)
     _one_line_usage_error(r, "device 'cuda' is not available", "--device cpu", "leave out --device")
+    assert not dataset.has_field("sam3")
 
 
-def test_no_checkpoint_fails_fast_in_cli_words(cli, dataset, tmp_path, monkeypatch):
-    import fiftyone as fo
-    from huggingface_hub import constants
-
-    for var in ("FO_SAM3_CHECKPOINT", "HF_HUB_OFFLINE", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(fo.config, "model_zoo_dir", str(tmp_path / "zoo"))
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+def test_no_checkpoint_fails_fast_in_cli_words(cli, dataset, nothing_local):
     start = time.monotonic()
     r = cli("label", dataset.name, "--text", "cat", "--no-progress")
     assert time.monotonic() - start < 3

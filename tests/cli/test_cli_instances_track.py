@@ -2,7 +2,7 @@
 
 import json
 
-from cli_helpers import TINY
+from cli_support import TINY
 
 
 def test_instances_one_mask_per_box(cli, gt_dataset):

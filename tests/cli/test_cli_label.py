@@ -2,7 +2,7 @@
 
 import json
 
-from cli_helpers import TINY
+from cli_support import TINY
 
 # random weights score about alike: keep every candidate, two per query
 ANY2 = ("--confidence", "0", "--topk", "2")

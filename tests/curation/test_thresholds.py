@@ -9,9 +9,8 @@ from fiftyone import ViewField as F
 from curation_helpers import CONCEPT, RUN
 
 from fo_sam3.config import SegmentConfig
-from fo_sam3.engine.concept import ConceptPredictor, Instance
-from fo_sam3.engine.data import LoadedImage
-from fo_sam3.prompts.types import ImageTask, Query
+from fo_sam3.concept.predictor import ConceptPredictor, Instance
+from fo_sam3.prompts.types import Query
 
 
 def _between(scores):
@@ -43,9 +42,8 @@ def test_per_prompt_thresholds_and_classes_on_known_scores(curated, tiny_model):
         curated.delete_sample_field("sam3_thr")
 
 
-def _item(*texts) -> LoadedImage:
-    task = ImageTask("s", "x.jpg", tuple(Query(text=t, label=t) for t in texts))
-    return LoadedImage(task, 32, 32, torch.zeros((3, 8, 8), dtype=torch.uint8))
+def _queries(*texts) -> list[Query]:
+    return [Query(text=t, label=t) for t in texts]
 
 
 def _same_object(n):
@@ -57,13 +55,13 @@ def _same_object(n):
 
 @pytest.mark.parametrize("nms_on", ["mask", "box"])
 def test_nms_across_prompts(tiny_model, nms_on):
-    item = _item("car", "vehicle")
+    queries = _queries("car", "vehicle")
     per_class = ConceptPredictor(tiny_model, SegmentConfig(nms_iou=0.5, nms_on=nms_on))
     across = ConceptPredictor(tiny_model, SegmentConfig(nms_iou=0.5, nms_on=nms_on, nms_across_prompts=True))
     mapped = ConceptPredictor(tiny_model, SegmentConfig(nms_iou=0.5, nms_on=nms_on, classes={"vehicle": "car"}))
-    assert [f.query for f in per_class._per_image(item, _same_object(2))] == [0, 1]
-    assert [f.query for f in across._per_image(item, _same_object(2))] == [0]
-    assert [f.query for f in mapped._per_image(item, _same_object(2))] == [0]
+    assert [f.query for f in per_class._per_image(queries, _same_object(2))] == [0, 1]
+    assert [f.query for f in across._per_image(queries, _same_object(2))] == [0]
+    assert [f.query for f in mapped._per_image(queries, _same_object(2))] == [0]
 
 
 @pytest.mark.parametrize("kwargs, match", [

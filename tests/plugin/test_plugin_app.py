@@ -110,17 +110,12 @@ def test_the_form_says_how_many_samples(plugins_dir, dataset):
     assert empty.invalid and empty.error_message == "No samples in the current view: nothing to do"
 
 
-def test_without_a_checkpoint_the_form_offers_the_trial_model(plugins_dir, dataset, tmp_path, monkeypatch):
-    import fiftyone as fo
-
+def test_without_a_checkpoint_the_form_offers_the_trial_model(plugins_dir, dataset, nothing_local, tmp_path,
+                                                               monkeypatch):
     from fo_sam3.model import hub
 
-    if hub.cached() is not None:
-        pytest.skip("a sam3.pt is in this machine's Hugging Face cache")
-    monkeypatch.delenv("FO_SAM3_CHECKPOINT", raising=False)
-    monkeypatch.delenv("HF_TOKEN", raising=False)
+    assert hub.cached() is None  # an empty Hugging Face cache, not this machine's
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr(fo.config, "model_zoo_dir", str(tmp_path / "zoo"))
     form = _form("segment_text", dataset)
     assert form["variant"].default == "tiny" and form["confidence"].default == 0.34
     assert form["model_warning"].view.label == "Trial model: the masks will be meaningless"

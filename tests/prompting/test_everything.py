@@ -8,11 +8,10 @@ import torch
 
 import fo_sam3
 from fo_sam3.convert.labels import full_mask
-from fo_sam3.engine.data import TaskDataset, collate
+from fo_sam3.engine.data import read_image
 from fo_sam3.engine.images import load_rgb
 from fo_sam3.instance.everything import EverythingOptions, EverythingPredictor, point_grid, stability
 from fo_sam3.model import cpu_forward
-from fo_sam3.prompts.types import ImageTask
 
 from prompting_helpers import RUN, iou
 
@@ -67,8 +66,8 @@ def test_grid_filters_and_nms_equal_sam3(dataset, tiny_inst_model, expected):
     assert 16 * 3 > passed > len(kept) > 1  # the filters and NMS each removed something
     config = fo_sam3.SegmentConfig(confidence=CONFIDENCE, nms_iou=NMS, max_queries=5)
     predictor = EverythingPredictor(tiny_inst_model, config, EverythingOptions(**FILTERS))
-    batch = collate([TaskDataset([ImageTask(sample.id, sample.filepath, ())])[0]])
-    found = predictor.predict(batch)[0]
+    pixels, size = read_image(sample.filepath)
+    found = predictor.predict(pixels[None], [size])[0]
     assert [(m.prompt, m.candidate) for m in found] == [(k, c) for k, c, _ in kept]
     np.testing.assert_allclose([m.score for m in found], [s for _, _, s in kept], atol=1e-4)
     low = [(m.logits > 0).numpy() for m in found]  # the masks NMS judges

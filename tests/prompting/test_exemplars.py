@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import fo_sam3
-from fo_sam3.engine.exemplars import ExemplarSource, encode_exemplars
+from fo_sam3.concept.exemplars import ExemplarSource, encode_exemplars
 from fo_sam3.errors import PromptError
 
 from prompting_helpers import RUN, assert_same_dets, by_label

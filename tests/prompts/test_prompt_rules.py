@@ -12,7 +12,7 @@ import pytest
 from fo_sam3.errors import PromptError
 from fo_sam3.instance import InstanceOptions
 from fo_sam3.instance.prompts import box_prompts, point_prompts
-from fo_sam3.prompts import PromptSpec, box_queries, clip_rel_box, polarity, split_prompt_text
+from fo_sam3.prompts import PromptSpec, box_queries, clip_rel_box, frame_field, polarity, split_prompt_text
 from fo_sam3.prompts import text as text_rules
 
 INF, NAN = float("inf"), float("nan")
@@ -103,6 +103,11 @@ def test_negative_only_clicks_are_skipped_unless_a_box_holds_them(dataset, caplo
 def test_split_prompt_text_is_for_the_cli_and_forms():
     assert split_prompt_text(" person, red car ,, ") == ["person", "red car"]
     assert split_prompt_text(" , ") == []
+
+
+def test_frame_fields_are_named_with_or_without_the_frames_prefix():
+    assert frame_field("frames.gt") == frame_field("gt") == "gt"
+    assert frame_field("frames.frames.gt") == "frames.gt" and frame_field(None) is None
 
 
 def test_token_count_says_exactly_when_sam3_truncates():

@@ -17,8 +17,8 @@ def large_image(out_dir: str) -> dict:
     import numpy as np
     import torch
 
-    from fo_sam3.engine.concept import Instance
-    from fo_sam3.engine.concept_job import instance_docs
+    from fo_sam3.concept.predictor import Instance
+    from fo_sam3.concept.job import instance_docs
     from fo_sam3.write import MaskStore
     from fo_sam3.engine.data import LoadedImage
     from fo_sam3.prompts import ImageTask, text_queries

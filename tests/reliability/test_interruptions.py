@@ -1,10 +1,11 @@
 """SIGKILL mid-run then resume, and two processes on disjoint shards of one field."""
 
 import os
+import queue
 import signal
 import subprocess
 import sys
-import time
+import threading
 import uuid
 
 import fiftyone as fo
@@ -13,6 +14,7 @@ from fiftyone import ViewField as F
 
 WORKER = os.path.join(os.path.dirname(__file__), "label_worker.py")
 PER_SAMPLE = 4  # 2 prompts x top-2, confidence 0
+HOLD_AFTER = 3  # the worker stops writing after this many samples and says so
 
 
 @pytest.fixture
@@ -29,22 +31,42 @@ def _spawn(*args):
                             text=True, start_new_session=True)
 
 
+def _wait_for_line(proc, prefix: str, timeout: float = 300) -> str:
+    """The first line of ``proc``'s output that starts with ``prefix``; fails with the output so far
+    if ``proc`` ends first or nothing comes within ``timeout`` s."""
+    lines: queue.Queue = queue.Queue()
+    seen: list[str] = []
+
+    def read():
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    while True:
+        try:
+            line = lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no '{prefix}' line within {timeout} s:\n{''.join(seen)}") from None
+        assert line is not None, f"the worker ended (rc {proc.wait()}) before '{prefix}':\n{''.join(seen)}"
+        seen.append(line)
+        if line.startswith(prefix):
+            return line.strip()
+
+
 def _labeled(ds):
     ds.reload()
     return ds.match(F("sam3") != None)  # noqa: E711
 
 
 def test_sigkill_then_skip_existing_labels_each_sample_once(persistent):
-    proc = _spawn(persistent.name, "sam3")
-    deadline = time.time() + 300
-    while len(_labeled(persistent)) < 3:
-        assert proc.poll() is None, proc.stdout.read()
-        assert time.time() < deadline, "worker made no progress"
-        time.sleep(0.2)
+    proc = _spawn(persistent.name, "sam3", "--hold-after", str(HOLD_AFTER))
+    # the worker says when it has written HOLD_AFTER samples, then writes nothing more: no race
+    assert _wait_for_line(proc, "WRITTEN") == f"WRITTEN {HOLD_AFTER}"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     before = {s.id: [d.id for d in s.sam3.detections] for s in _labeled(persistent)}
-    assert 3 <= len(before) < len(persistent)
+    assert 3 <= len(before) < len(persistent) and len(before) == HOLD_AFTER
     assert all(len(ids) == PER_SAMPLE for ids in before.values())  # no half-written sample
 
     rerun = _spawn(persistent.name, "sam3")

@@ -14,8 +14,8 @@ from PIL import Image
 
 import fo_sam3
 from fo_sam3.config import SegmentConfig
-from fo_sam3.engine.concept import ConceptPredictor
-from fo_sam3.engine.concept_job import ConceptJob
+from fo_sam3.concept.predictor import ConceptPredictor
+from fo_sam3.concept.job import ConceptJob
 from fo_sam3.engine.runner import run
 from fo_sam3.prompts import PromptSpec
 
@@ -29,6 +29,7 @@ def _probe(*args) -> dict:
     return json.loads(line[len("RESULT "):])
 
 
+@pytest.mark.memory
 def test_150_instances_on_12000x6000_stay_within_bound(tmp_path):
     r = _probe("large", str(tmp_path))
     assert r["detections"] == 150 and r["files"] == 150
@@ -55,6 +56,7 @@ def test_very_large_image_end_to_end(tmp_path, tiny_model):
         ds.delete()
 
 
+@pytest.mark.memory
 def test_host_memory_is_flat_as_the_dataset_grows(photo_paths):
     ds = fo.Dataset(f"fo-sam3-mem-{uuid.uuid4().hex[:8]}", persistent=True)
     try:

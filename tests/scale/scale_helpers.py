@@ -7,19 +7,12 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
+
+from cli_support import Result
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
-TINY = ("--variant", "tiny", "--checkpoint", "random", "--no-progress")
-
-
-@dataclass
-class Result:
-    rc: int
-    out: str
-    err: str
 
 
 def run(env: dict, *argv, timeout: float = 180) -> Result:
@@ -79,6 +72,18 @@ class Db:
         """The job's delegated operations, in shard order."""
         ops = list(self.db.delegated_ops.find({"context.request_params.params.fo_sam3_job": job}))
         return sorted(ops, key=lambda d: d["context"]["request_params"]["params"]["fo_sam3_shard"])
+
+    def lock_writes(self) -> None:
+        """Hold every client's writes (``fsyncLock``) until ``unlock_writes``; reads go on."""
+        self.client.admin.command("fsync", lock=True)
+
+    def unlock_writes(self) -> None:
+        self.client.admin.command("fsyncUnlock")
+
+    def held_writes(self) -> list[dict]:
+        """The operations that wait for ``unlock_writes`` (``client``: "host:port", ``command``)."""
+        return list(self.client.admin.aggregate([{"$currentOp": {"allUsers": True}},
+                                                 {"$match": {"waitingForLock": True}}]))
 
 
 def env_for(uri: str, plugins: Path, **extra) -> dict:

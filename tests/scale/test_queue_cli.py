@@ -4,20 +4,7 @@ import json
 
 import pytest
 
-from scale_helpers import TINY
-
-
-@pytest.fixture
-def cli(capsys):
-    from fo_sam3.cli import main
-
-    def run(*argv):
-        capsys.readouterr()
-        rc = main([str(a) for a in argv])
-        out, err = capsys.readouterr()
-        return rc, out, err
-
-    return run
+from cli_support import TINY
 
 
 def test_label_shards_queue_run_and_summarize(cli, plugins_dir, dataset):

@@ -4,7 +4,6 @@ import threading
 import time
 import uuid
 
-import pytest
 from bson import ObjectId
 
 from fo_sam3.scale.claims import ShardClaim, claim, claims_collection

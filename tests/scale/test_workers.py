@@ -5,32 +5,43 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 
 import psutil
 
 from fo_sam3.scale.workers import kill_tree
-from scale_helpers import BIN, HERE, TINY, as_json, fo_sam3, queued_job, spawn, wait_for
+from cli_support import TINY
+from scale_helpers import BIN, HERE, as_json, fo_sam3, queued_job, spawn, wait_for
 
 # FiftyOne's launcher logs this line once per operation it claims
 CLAIMED = re.compile(r"^Running operation ([0-9a-f]{24}) \([^)]*\)$", re.M)
-# kill once the operation's process has used this much CPU: past its imports, well before
-# its 20 images are done (about 8 s of CPU), whatever the machine's speed
-KILL_AT_CPU_S = 3.0
 LABEL = ("--text", "cat", "--confidence", "0.3", "--batch-size", "1", "--workers", "0")
 
 
-def _op_cpu_s(root: int) -> float:
-    """CPU seconds of the process running an operation under ``root`` (a --monitor child), else 0."""
+def _running(db, job: str) -> str | None:
+    """The id of the job's operation that a launcher has marked running, if any."""
+    return next((str(d["_id"]) for d in db.job_ops(job) if d["run_state"] == "running"), None)
+
+
+def _op_process(root: int) -> psutil.Process | None:
+    """The process running an operation under ``root`` (a --monitor child of its launcher), if any."""
     for proc in psutil.Process(root).children(recursive=True):
         try:
             if "spawn_main" in " ".join(proc.cmdline()):
-                times = proc.cpu_times()
-                return times.user + times.system
+                return proc
         except psutil.NoSuchProcess:
             pass
-    return 0.0
+    return None
+
+
+def _op_waits_on_a_write(db, root: int) -> bool:
+    """Whether the operation's own process (under ``root``) has a write held by ``db.lock_writes``."""
+    proc = _op_process(root)
+    try:
+        ports = {f"127.0.0.1:{c.laddr.port}" for c in proc.net_connections("tcp")} if proc else set()
+    except psutil.NoSuchProcess:
+        return False
+    return any(op.get("client") in ports for op in db.held_writes())
 
 
 def _claims(*logs) -> Counter:
@@ -76,17 +87,24 @@ def test_kill_a_worker_mid_shard_then_requeue_labels_every_sample_once(shared, d
                  tmp_path / "solo.out")
     pair = None
     try:
-        victim = wait_for(lambda: next(iter(_claims(tmp_path / "solo" / "worker-0.log")), None), 120,
-                          "the first worker to claim a shard")
-        pair = spawn(env, worker + ["--devices", "cpu,cpu", "--requeue-stale-after", "8",
-                                    "--log-dir", tmp_path / "pair"], tmp_path / "pair.out")
-        k = ops.index(victim)
-        wait_for(lambda: _op_cpu_s(solo.pid) >= KILL_AT_CPU_S, 120, "the shard's process to get going")
-        assert db.job_ops(job)[k]["run_state"] == "running"
-        kill_tree(solo.pid)  # supervisor, launcher and the operation's process: SIGKILL
-        solo.wait()
-        time.sleep(1.0)
-        before = labeled(slices[k])  # written in bulk (64 samples), so usually none of the 20
+        victim = wait_for(lambda: _running(db, job), 120, "the first worker to claim a shard", every=0.05)
+        # No write from here on (reads go on): the shard's run cannot write a sample, nor finish, however
+        # fast the machine. The run itself says when it is under way: the first write of its process waits.
+        db.lock_writes()
+        try:
+            pair = spawn(env, worker + ["--devices", "cpu,cpu", "--requeue-stale-after", "8",
+                                        "--log-dir", tmp_path / "pair"], tmp_path / "pair.out")
+            k = ops.index(victim)
+            try:
+                wait_for(lambda: _op_waits_on_a_write(db, solo.pid), 300, "the shard's run to write", every=0.2)
+            except AssertionError as e:
+                raise AssertionError(f"{e}; writes waiting: {[op.get('command') for op in db.held_writes()]}") from None
+            assert db.job_ops(job)[k]["run_state"] == "running"
+            kill_tree(solo.pid)  # supervisor, launcher and the operation's process: SIGKILL
+            solo.wait()
+        finally:
+            db.unlock_writes()
+        before = labeled(slices[k])  # none: the run was killed before it could write
         assert before < 20, before
         pids = wait_for(lambda: re.findall(r"pid (\d+)\)", (tmp_path / "pair.out").read_text()), 30, "pair pids")
         for pid in pids:  # one launcher per device, pinned to it

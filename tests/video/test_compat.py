@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from fo_sam3.model.compat import cpu_video, quiet_sam3_progress, sam3_fixes, state_offload
 from fo_sam3.video import build_sam3_video
-from fo_sam3.video.compat import cpu_video, quiet_sam3_progress, sam3_fixes, state_offload, tracker_backbone
+from fo_sam3.video.session import tracker_backbone
 
 
 def _targets():

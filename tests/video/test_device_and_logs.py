@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 
 import pytest
 import torch
 from video_clips import shapes_box
 
+from fo_sam3.errors import NotAVideoModelError, VideoTrackError
 from fo_sam3.model.compat import import_sam3_quietly
 from fo_sam3.video import TrackConfig, build_sam3_video, track_video
-from fo_sam3.video.builder import NotAVideoModelError, check_video_model
-from fo_sam3.video.errors import VideoTrackError
+from fo_sam3.video.builder import check_video_model
 from fo_sam3.video.prompts import ObjectPrompt
 
 LOW = dict(confidence=0.0, detection_threshold=0.1, new_track_threshold=0.1)
-
-
-@pytest.fixture
-def cuda_machine(monkeypatch):
-    """A machine that reports CUDA (sam3's tracker asks for bf16 support when built there)."""
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
 
 
 def _box_prompt():
@@ -67,8 +59,21 @@ def sam3_stderr():
         h.stream = stream
 
 
-@pytest.mark.skipif("LOG_LEVEL" in os.environ, reason="sam3's $LOG_LEVEL asks for its logs")
-def test_a_video_run_prints_no_sam3_info(sam3_stderr, short_mp4):
+@pytest.fixture
+def no_log_level(monkeypatch):
+    """sam3 as fo_sam3 imports it without sam3's ``$LOG_LEVEL`` (which asks for sam3's logs),
+    even if this session has it; sam3's logger levels are restored afterwards."""
+    loggers = [log for name, log in list(logging.root.manager.loggerDict.items())
+               if name.split(".")[0] == "sam3" and isinstance(log, logging.Logger)]
+    levels = [log.level for log in loggers]
+    monkeypatch.delenv("LOG_LEVEL", raising=False)
+    import_sam3_quietly()  # what importing fo_sam3 does when $LOG_LEVEL is unset
+    yield
+    for log, level in zip(loggers, levels):
+        log.setLevel(level)
+
+
+def test_a_video_run_prints_no_sam3_info(no_log_level, sam3_stderr, short_mp4):
     model = build_sam3_video("tiny", seed=0, device="cpu")  # sam3 logs max_num_objects at INFO
     track_video(model, str(short_mp4), TrackConfig(box_field="gt"), _box_prompt())
     assert "INFO" not in sam3_stderr.getvalue()

@@ -84,3 +84,18 @@ def test_invalid_requests_are_named(short_mp4, photo_paths, make_video_dataset):
             track(images, "trk", text="cat", progress=False)
     finally:
         images.delete()
+
+
+def test_the_output_field_follows_the_image_rules(short_mp4, make_video_dataset):
+    from fo_sam3.write.fields import output_field_problem
+
+    ds = make_video_dataset(short_mp4)
+    with pytest.raises(VideoFieldError, match="invalid output field name 'frames.a.b'"):
+        track(ds, "a.b", text="cat", progress=False)
+    sample = ds.first()
+    sample.frames[1]["cls"] = fo.Classification(label="x")
+    sample.save()
+    message = output_field_problem(ds, "frames.cls", True, False, frames=True)
+    assert message == "output field 'frames.cls' exists as Classification, not Detections"
+    with pytest.raises(VideoFieldError, match=message):
+        track(ds, "frames.cls", text="cat", overwrite=True, progress=False)

@@ -15,12 +15,12 @@ import fo_sam3
 from fo_sam3.config import SegmentConfig
 from fo_sam3.convert.boxes import pixel_box, rel_box_for_pixels
 from fo_sam3.convert.masks import crop_to_box, upsample_mask
-from fo_sam3.engine.concept import ConceptPredictor
-from fo_sam3.engine.data import ImageBatch, prepare
+from fo_sam3.concept.predictor import ConceptPredictor
+from fo_sam3.engine.data import read_image
 from fo_sam3.instance.options import InstanceOptions
 from fo_sam3.instance.predictor import InstancePredictor
 from fo_sam3.instance.prompts import box_prompts
-from fo_sam3.prompts import ImageTask, text_queries
+from fo_sam3.prompts import text_queries
 
 
 def _rendered(det, w, h) -> np.ndarray:
@@ -53,14 +53,14 @@ def test_concept_masks_render_exactly(dataset, tiny_model, tmp_path, output_dir)
                     **cfg, **kwargs)
     pred = ConceptPredictor(tiny_model, SegmentConfig(**cfg))
     for sample in view:
-        item = prepare(ImageTask(sample.id, sample.filepath, tuple(text_queries(["cat", "person"]))))
-        found = pred.predict(ImageBatch([item], []))[0]
+        pixels, (h, w) = read_image(sample.filepath)
+        found = pred.predict(pixels[None], [(h, w)], [text_queries(["cat", "person"])])[0]
         dets = sample.sam3.detections
         assert len(dets) == len(found) == 6
         for det, inst in zip(dets, found):
-            intended = upsample_mask(inst.logits, item.height, item.width).to_full(item.height, item.width)
+            intended = upsample_mask(inst.logits, h, w).to_full(h, w)
             assert det.confidence == pytest.approx(inst.score, abs=1e-6)
-            assert (_rendered(det, item.width, item.height) == intended).all()
+            assert (_rendered(det, w, h) == intended).all()
 
 
 @pytest.mark.parametrize("in_place", [True, False])
@@ -77,9 +77,8 @@ def test_instance_masks_render_exactly_in_random_boxes(dataset, tiny_inst_model,
     pred = InstancePredictor(tiny_inst_model, SegmentConfig())
     for sample in view:
         prompts = box_prompts(sample, "gt", None, InstanceOptions(), False, None)
-        item = prepare(ImageTask(sample.id, sample.filepath, tuple(prompts)))
-        found = pred.predict(ImageBatch([item], []))[0]
-        w, h = item.width, item.height
+        pixels, (h, w) = read_image(sample.filepath)
+        found = pred.predict(pixels[None], [(h, w)], [prompts])[0]
         for det, m, src in zip(sample[out].detections, found, sample.gt.detections):
             assert det.bounding_box == src.bounding_box  # the user's box is kept
             cropped = upsample_mask(m.logits, h, w)

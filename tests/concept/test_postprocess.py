@@ -3,7 +3,7 @@ import torch
 
 import fo_sam3
 from fo_sam3.convert.labels import full_mask
-from fo_sam3.engine.postprocess import classwise_nms, joint_scores, keep_per_query, mask_iou
+from fo_sam3.concept.postprocess import classwise_nms, joint_scores, keep_per_query, mask_iou
 
 
 def test_joint_scores_and_topk():

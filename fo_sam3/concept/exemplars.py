@@ -4,7 +4,7 @@ SAM3's geometry encoder turns exemplar boxes into prompt tokens by pooling
 (and attending to) the features of the image the boxes are drawn on. Here the
 boxes of a few reference images are encoded once, on their own images, and
 the tokens are reused as ``visual_prompt_embed`` for every target image
-(``Sam3Image._encode_prompt``). The target image's own geometry tokens (just
+(``model.sam3_private.ground_with_tokens``). The target image's own geometry tokens (just
 the CLS token: an exemplar query has no boxes there) are masked out, so a
 query sees exactly the tokens an in-image box query on the reference sees.
 """
@@ -18,13 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..engine.data import prepare
+from ..engine.runtime import autocast, forward_backbone, model_device
 from ..errors import PromptError
 from ..model.compat import cpu_forward
+from ..model.sam3_private import ground_with_tokens, image_features
 from ..prompts.boxes import box_queries
 from ..prompts.types import VISUAL, ImageTask, Query
-from .concept import ConceptPredictor
-from .runtime import autocast, forward_backbone, model_device
-from .data import prepare
+from .predictor import ConceptPredictor, sam3_boxes
 
 logger = logging.getLogger(__name__)
 DEFAULT_MAX_EXEMPLARS = 16
@@ -34,7 +35,7 @@ DEFAULT_MAX_EXEMPLARS = 16
 class ExemplarSource:
     """Where exemplars come from and how they are combined.
 
-    Attributes:
+    Args:
         samples: the reference images (any image collection).
         field: their ``Detections`` field of exemplar boxes (``sam_label=0``:
             negative exemplar).
@@ -61,7 +62,7 @@ class ExemplarSource:
 class ExemplarBank:
     """Encoded exemplar tokens per query key, on the model's device (computed once per run).
 
-    Attributes:
+    Args:
         tokens: ``{key: (T, d) tensor}``: each reference image contributes its
             boxes' tokens plus its CLS token.
         queries: one ``Query`` per key, to append to every target image.
@@ -72,7 +73,17 @@ class ExemplarBank:
         self.tokens, self.queries, self.notes = tokens, queries, notes
 
     def batch(self, queries: list[Query], device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``visual_prompt_embed`` (T, B, d), its padding mask (B, T) and which columns are exemplar queries."""
+        """The bank's tokens for one pass of queries.
+
+        Args:
+            queries: the pass's B queries (at least one an exemplar query).
+            device: the model's device.
+
+        Returns:
+            ``(visual_prompt_embed, mask, hide)``: (T, B, d) tokens, their
+            (B, T) padding mask, and (B,) bool: which columns are exemplar
+            queries.
+        """
         own = [self.tokens[q.exemplar] if q.exemplar is not None else None for q in queries]
         ref = next(t for t in own if t is not None)
         n = max(len(t) for t in own if t is not None)
@@ -87,55 +98,32 @@ class ExemplarBank:
 
 
 class ExemplarPredictor(ConceptPredictor):
-    """A ``ConceptPredictor`` whose queries may use an ``ExemplarBank``'s tokens."""
+    """A ``ConceptPredictor`` whose queries may use an ``ExemplarBank``'s tokens.
+
+    Args:
+        model: a ``Sam3Image``.
+        bank: the encoded exemplars (``encode_exemplars``).
+        config: as for ``ConceptPredictor``.
+    """
 
     def __init__(self, model, bank: ExemplarBank, config=None):
         super().__init__(model, config)
         self.exemplars = bank
 
     def ground(self, backbone_out: dict, find, prompt, queries: list[Query]) -> dict:
-        """``forward_grounding`` with the bank's tokens appended for exemplar queries."""
+        """``forward_grounding`` with the bank's tokens appended for exemplar queries.
+
+        Args:
+            backbone_out: backbone and text features of the target images.
+            find: the pass's ``FindStage``.
+            prompt: the pass's geometry ``Prompt``.
+            queries: the pass's queries.
+
+        Returns:
+            the output dict of ``forward_grounding``.
+        """
         visual, pad, hide = self.exemplars.batch(queries, self.device)
         return ground_with_tokens(self.model, backbone_out, find, prompt, visual, pad, hide)
-
-
-def ground_with_tokens(model, backbone_out, find, prompt, visual, visual_pad, hide) -> dict:
-    """sam3's ``forward_grounding`` (inference) with ``visual_prompt_embed``.
-
-    Args:
-        model: the ``Sam3Image``.
-        backbone_out: backbone and text features of the target images.
-        find: the ``FindStage`` of the queries.
-        prompt: the geometry ``Prompt`` of the queries (on the target images).
-        visual: (T, B, d) precomputed prompt tokens.
-        visual_pad: (B, T) bool, True where ``visual`` is padding.
-        hide: (B,) bool: mask out these queries' own geometry tokens.
-
-    Returns:
-        the output dict of ``forward_grounding``.
-    """
-    tokens, mask, backbone_out = model._encode_prompt(
-        backbone_out, find, prompt, visual_prompt_embed=visual, visual_prompt_mask=visual_pad
-    )
-    n_txt = backbone_out["language_mask"].shape[1]
-    mask = mask.clone()
-    mask[hide, n_txt : mask.shape[1] - visual.shape[0]] = True
-    backbone_out, encoder_out, _ = model._run_encoder(backbone_out, find, tokens, mask)
-    out = {
-        "encoder_hidden_states": encoder_out["encoder_hidden_states"],
-        "prev_encoder_out": {"encoder_out": encoder_out, "backbone_out": backbone_out},
-    }
-    out, hs = model._run_decoder(
-        memory=out["encoder_hidden_states"], pos_embed=encoder_out["pos_embed"],
-        src_mask=encoder_out["padding_mask"], out=out, prompt=tokens, prompt_mask=mask,
-        encoder_out=encoder_out,
-    )
-    model._run_segmentation_heads(
-        out=out, backbone_out=backbone_out, img_ids=find.img_ids,
-        vis_feat_sizes=encoder_out["vis_feat_sizes"],
-        encoder_hidden_states=out["encoder_hidden_states"], prompt=tokens, prompt_mask=mask, hs=hs,
-    )
-    return out
 
 
 def _reference_queries(sample, source: ExemplarSource, counts: Counter) -> list[Query]:
@@ -190,7 +178,7 @@ def encode_geometry(model, pixels: torch.Tensor, boxes_cxcywh: list, positive: l
     backbone_out = forward_backbone(model, pixels[None])
     with cpu_forward(dev), autocast(dev):
         ids = torch.zeros(b, dtype=torch.long, device=dev)
-        _, feats, pos, sizes = model._get_img_feats(backbone_out, ids)
+        feats, pos, sizes = image_features(model, backbone_out, ids)
         prompt = Prompt(box_embeddings=box_t, box_mask=pad, box_labels=label_t)
         tokens, mask = model.geometry_encoder(geo_prompt=prompt, img_feats=feats, img_sizes=sizes,
                                               img_pos_embeds=pos)
@@ -221,7 +209,8 @@ def encode_exemplars(model, source: ExemplarSource) -> ExemplarBank:
             item = prepare(ImageTask(sample.id, sample.filepath, tuple(queries)))
         except Exception as e:
             raise PromptError(f"reference sample {sample.id} ({sample.filepath}): could not read image: {e}") from e
-        tokens = encode_geometry(model, item.pixels, item.boxes_cxcywh, [q.positive for q in queries])
+        boxes = [sam3_boxes(q.rel_boxes, item.height, item.width) for q in queries]
+        tokens = encode_geometry(model, item.pixels, boxes, [q.positive for q in queries])
         for q, t in zip(queries, tokens):
             parts.setdefault(q.label, []).append(t)
             signs[q.label] = signs.get(q.label, False) or bool(q.positive.any())

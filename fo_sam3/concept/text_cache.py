@@ -13,6 +13,10 @@ class TextCache:
     ``features(texts)`` returns the dict that sam3's ``forward_text`` returns
     for ``texts`` (``language_features``/``language_embeds``: seq x T x C,
     ``language_mask``: T x seq), encoding only texts not seen before.
+
+    Args:
+        model: a ``Sam3Image``.
+        max_items: the most texts kept (least recently used go first).
     """
 
     def __init__(self, model, max_items: int = 1024):
@@ -22,6 +26,16 @@ class TextCache:
         self.encoded = 0  # texts sent through the encoder (for tests and stats)
 
     def features(self, texts: list[str], device) -> dict[str, torch.Tensor]:
+        """The text features of ``texts``, in order (repeats allowed).
+
+        Args:
+            texts: the prompt texts.
+            device: where the text encoder runs.
+
+        Returns:
+            ``language_features``, ``language_mask`` and ``language_embeds``
+            stacked over ``texts``.
+        """
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if missing:
             out = self.model.backbone.forward_text(missing, device=device)

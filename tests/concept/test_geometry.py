@@ -35,17 +35,19 @@ def test_boxes_reach_model_normalised_for_mixed_sizes(dataset, tiny_model):
 
 
 def test_text_features_are_cached_across_batches(dataset, tiny_model):
+    from fo_sam3.concept.predictor import ConceptPredictor
     from fo_sam3.config import SegmentConfig
-    from fo_sam3.engine.concept import ConceptPredictor
-    from fo_sam3.engine.data import ImageBatch, prepare
-    from fo_sam3.prompts import ImageTask, text_queries
+    from fo_sam3.engine.data import read_image
+    from fo_sam3.prompts import text_queries
 
     pred = ConceptPredictor(tiny_model, SegmentConfig(confidence=0.0))
-    queries = tuple(text_queries(["person", "cat", "person"]))
-    items = [prepare(ImageTask(s.id, s.filepath, queries)) for s in dataset.limit(2)]
-    pred.predict(ImageBatch(items[:1], []))
+    queries = text_queries(["person", "cat", "person"])
+    images = [read_image(s.filepath) for s in dataset.limit(2)]
+    pixels, size = images[0]
+    pred.predict(pixels[None], [size], [queries])
     assert pred.text_cache.encoded == 2
-    pred.predict(ImageBatch(items[1:], []))
+    pixels, size = images[1]
+    pred.predict(pixels[None], [size], [queries])
     assert pred.text_cache.encoded == 2  # nothing re-encoded
 
 

@@ -7,12 +7,29 @@ from torchvision.ops import batched_nms
 
 
 def joint_scores(pred_logits: torch.Tensor, presence_logits: torch.Tensor) -> torch.Tensor:
-    """sigmoid(logit) x sigmoid(presence): (Q, N, 1) and (Q, 1) to (Q, N)."""
+    """SAM3's joint score of each query's candidates.
+
+    Args:
+        pred_logits: (Q, N, 1) detection logits.
+        presence_logits: (Q, 1) presence logits.
+
+    Returns:
+        (Q, N) ``sigmoid(logit) * sigmoid(presence)``.
+    """
     return pred_logits.float().sigmoid()[..., 0] * presence_logits.float().sigmoid().view(-1, 1)
 
 
-def keep_per_query(scores: torch.Tensor, threshold: float, topk: int | None) -> torch.Tensor:
-    """Boolean (Q, N) mask: score > threshold, and among each query's top-k."""
+def keep_per_query(scores: torch.Tensor, threshold: float | torch.Tensor, topk: int | None) -> torch.Tensor:
+    """Which candidates to keep.
+
+    Args:
+        scores: (Q, N) joint scores.
+        threshold: a float, or a (Q, 1) tensor (one threshold per query).
+        topk: keep at most this many per query (``None``: no limit).
+
+    Returns:
+        boolean (Q, N): score > threshold, and among its query's top-k.
+    """
     keep = scores > threshold
     if topk is not None and topk < scores.shape[1]:
         top = torch.zeros_like(keep)
@@ -22,7 +39,14 @@ def keep_per_query(scores: torch.Tensor, threshold: float, topk: int | None) -> 
 
 
 def mask_iou(masks: torch.Tensor) -> torch.Tensor:
-    """Pairwise IoU of boolean masks (K, H, W) to (K, K)."""
+    """Pairwise IoU of masks.
+
+    Args:
+        masks: (K, H, W) bool.
+
+    Returns:
+        (K, K) float IoU (0 where both are empty).
+    """
     flat = masks.flatten(1).float()
     inter = flat @ flat.T
     area = flat.sum(1)
@@ -37,10 +61,17 @@ def classwise_nms(
     boxes: torch.Tensor | None = None,
     masks: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Indices kept by greedy class-wise NMS, highest score first.
+    """Greedy class-wise NMS: suppression happens only within a group.
 
-    ``groups`` are integer class ids; suppression happens only within a group.
-    Give ``boxes`` (K, 4) XYXY for box IoU or ``masks`` (K, H, W) bool for mask IoU.
+    Args:
+        scores: (K,) scores.
+        groups: (K,) integer class ids.
+        iou: suppress a lower-scored item of the same group above this IoU.
+        boxes: (K, 4) XYXY boxes, for box IoU.
+        masks: (K, H, W) bool masks, for mask IoU (when ``boxes`` is None).
+
+    Returns:
+        the kept indices, highest score first.
     """
     if scores.numel() == 0:
         return torch.zeros(0, dtype=torch.long, device=scores.device)
