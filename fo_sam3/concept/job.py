@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import torch
 from bson import ObjectId
 
 from ..config import SegmentConfig
@@ -43,8 +42,7 @@ def instance_docs(item: LoadedImage, found: list[Instance], store: MaskStore, bo
     config = config or SegmentConfig()
     cleanup = config.cleanup
     sid, docs = item.task.sample_id, [None] * len(found)
-    logits = torch.stack([f.logits for f in found])
-    for k, cropped in store.crops(logits, item.height, item.width):
+    for k, cropped in store.crops([f.logits for f in found], item.height, item.width):
         inst, _id = found[k], ObjectId()
         query = item.task.prompts[inst.query]
         placed = box_and_mask(cropped, inst.box_xyxy, item.width, item.height, box_source)

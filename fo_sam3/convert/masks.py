@@ -203,12 +203,16 @@ def crop_masks(
         return
     dev = maps[0].device
     rows, cols = _Axis.of(height, maps[0].shape[0], dev), _Axis.of(width, maps[0].shape[1], dev)
-    row_max, col_max = torch.stack([m.amax(dim=1) for m in maps]), torch.stack([m.amax(dim=0) for m in maps])
+    row_max = torch.stack([m.amax(dim=1) for m in maps])
     for k in torch.nonzero(row_max.isnan().any(dim=1)).flatten().tolist():
         inf = float("inf")  # a NaN tap makes a blend NaN, as -inf does: never inside
         maps[k] = maps[k].nan_to_num(nan=-inf, posinf=inf, neginf=-inf)
-        row_max[k], col_max[k] = maps[k].amax(dim=1), maps[k].amax(dim=0)
-    has_r, r0, r1 = _first_last(rows.touches(row_max > threshold))
+        row_max[k] = maps[k].amax(dim=1)
+    row_hit = row_max > threshold
+    hit, top, bottom = (t.tolist() for t in _first_last(row_hit))
+    col_max = torch.stack([m[a:b].amax(dim=0) if h else m[0].new_full(m[0].shape, -float("inf"))
+                           for m, h, a, b in zip(maps, hit, top, bottom)])  # over the rows that can hit
+    has_r, r0, r1 = _first_last(rows.touches(row_hit))
     has_c, c0, c1 = _first_last(cols.touches(col_max > threshold))
     has = (has_r & has_c).cpu().numpy()
     r0, r1, c0, c1 = (t.cpu().numpy() for t in (r0, r1, c0, c1))
@@ -239,7 +243,8 @@ class _Axis:
 
     def touches(self, hit: torch.Tensor) -> torch.Tensor:
         """(K, out) bool: output indices with a tap on a line where ``hit`` (K, in) is true."""
-        return hit[:, self.i0] | hit[:, (self.i0 + 1).clamp(max=self.n_in - 1)]
+        either = hit | torch.cat([hit[:, 1:], hit[:, -1:]], dim=1)  # line i or i + 1 (clamped)
+        return either.index_select(1, self.i0)
 
     def windows(self, start: np.ndarray, count: np.ndarray) -> "_Windows":
         """The low-res windows of extents ``[start, start + count)`` (one per instance)."""
@@ -251,13 +256,13 @@ class _Axis:
         ends = np.searchsorted(self.host, np.stack([lines, lines + 1]))  # outputs tapping each line
         lo = np.clip(ends[0] - start[:, None], 0, count[:, None])
         n = np.clip(ends[1] - start[:, None], 0, count[:, None]) - lo
-        return _Windows(self, start, count, at, size, first - at, last - first + 1, index, lo, n)
+        return _Windows(self, start, count, at, size, index, lo, n)
 
 
 @dataclass(frozen=True)
 class _Windows:
     """Per instance of a group, along one axis: its extent ``[start, start + count)`` of output
-    indices, its window of ``size`` low-res lines from ``at`` (cells ``used`` from ``offset``),
+    indices, its window of ``size`` low-res lines from ``at``,
     each output index's window line, and each window line's outputs ``[lo, lo + n)``."""
 
     axis: _Axis
@@ -265,15 +270,13 @@ class _Windows:
     count: np.ndarray
     at: np.ndarray
     size: int
-    offset: np.ndarray
-    used: np.ndarray
     index: np.ndarray  # (n, max count)
     lo: np.ndarray  # (n, size)
     n: np.ndarray  # (n, size)
 
     def used_mask(self, device) -> torch.Tensor:
-        line = np.arange(self.size)
-        return torch.as_tensor((line >= self.offset[:, None]) & (line < (self.offset + self.used)[:, None]), device=device)
+        """(n, size) bool: window lines that some output index of the extent taps first."""
+        return torch.as_tensor(self.n > 0, device=device)
 
 
 def _cell_all(x: torch.Tensor) -> torch.Tensor:
@@ -302,7 +305,7 @@ def _crop_group(maps, group, ys: _Windows, xs: _Windows, threshold, budget) -> I
     boundary = ~(inside | _cell_all(win < threshold - margin)) & used
     sizes = ys.count * xs.count
     offsets = np.concatenate([[0], np.cumsum(sizes)])
-    buf = torch.empty(int(offsets[-1]) + 1, dtype=torch.bool, device=dev)  # + a spare for padding writes
+    buf = torch.empty(int(offsets[-1]), dtype=torch.bool, device=dev)
     flip = inside.transpose(1, 2).contiguous()  # (n, wl, hl): selecting rows is a fast copy
     ry, cx = torch.as_tensor(ys.index, device=dev), torch.as_tensor(xs.index, device=dev)
     for g, (h, w) in enumerate(zip(ys.count.tolist(), xs.count.tolist())):  # columns (transposed), then rows
@@ -343,11 +346,13 @@ def _blend_boundary(buf, cells, win, ys: _Windows, xs: _Windows, offsets, thresh
         i1, j1 = (ii + 1).clamp(max=hl - 1), (jj + 1).clamp(max=wl - 1)  # as the taps clamp at the map's end
         a, b, c, d = (pick(flat, (kk * hl + r) * wl + q)[:, None] for r, q in ((ii, jj), (i1, jj), (ii, j1), (i1, j1)))
         at_y, at_x = kk * hl + ii, kk * wl + jj
-        yy, xx = pick(y_lo, at_y)[:, None] + dy, pick(x_lo, at_x)[:, None] + dx  # (m, bh), (m, bw) in the crop
-        w = ys.axis.weight[(pick(r0, kk)[:, None] + yy).clamp(max=len(ys.axis.weight) - 1)]
-        v = xs.axis.weight[(pick(c0, kk)[:, None] + xx).clamp(max=len(xs.axis.weight) - 1)][:, None, :]
+        # A cell's rows and columns in the crop; a cell smaller than (bh, bw) repeats its last
+        # row/column, so those pixels are written twice with the same value.
+        yy = pick(y_lo, at_y)[:, None] + torch.minimum(dy, pick(y_n, at_y)[:, None] - 1)
+        xx = pick(x_lo, at_x)[:, None] + torch.minimum(dx, pick(x_n, at_x)[:, None] - 1)
+        w = ys.axis.weight[pick(r0, kk)[:, None] + yy]
+        v = xs.axis.weight[pick(c0, kk)[:, None] + xx][:, None, :]
         left, right = (a * (1 - w) + b * w)[:, :, None], (c * (1 - w) + d * w)[:, :, None]
         hit = (left * (1 - v) + right * v) > threshold
-        ok = (dy < pick(y_n, at_y)[:, None])[:, :, None] & (dx < pick(x_n, at_x)[:, None])[:, None, :]
         at = (pick(start, kk)[:, None] + yy * pick(width, kk)[:, None])[:, :, None] + xx[:, None, :]
-        buf.index_put_((torch.where(ok, at, len(buf) - 1).reshape(-1),), hit.reshape(-1))  # the last is spare
+        buf.index_put_((at.reshape(-1),), hit.reshape(-1))

@@ -239,8 +239,7 @@ class EverythingJob:
             an ``Update`` that sets the field to the new ``Detections``.
         """
         sid, docs, cleanup = item.task.sample_id, [None] * len(found), self.predictor.config.cleanup
-        logits = torch.stack([m.logits for m in found]) if found else torch.zeros((0, 1, 1))
-        for k, cropped in store.crops(logits, item.height, item.width):
+        for k, cropped in store.crops([m.logits for m in found], item.height, item.width):
             placed = place_mask(None, cropped, item.width, item.height, True)
             if placed is not None:  # None: empty at full resolution
                 placed = store.clean(*placed, item.width, item.height, cleanup, tighten=True)

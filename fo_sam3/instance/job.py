@@ -14,7 +14,6 @@ import threading
 from collections import Counter
 
 import fiftyone as fo
-import torch
 from bson import ObjectId
 
 from ..config import SegmentConfig
@@ -133,9 +132,8 @@ class InstanceJob:
         sid, opts = item.task.sample_id, self.options
         sources = {} if self.in_place else self._sources.pop(sid, {})
         out: list = [None] * len(found)
-        logits = torch.stack([m.logits for m in found]) if found else torch.zeros((0, 1, 1))
         cleanup = self.config.cleanup
-        for k, cropped in store.crops(logits, item.height, item.width):
+        for k, cropped in store.crops([m.logits for m in found], item.height, item.width):
             m = found[k]
             prompt = item.task.prompts[m.prompt]
             placed = place_mask(prompt.rel_box, cropped, item.width, item.height, opts.tighten_boxes)

@@ -7,7 +7,6 @@ device, encoded for the database (or written as PNG files).
 from __future__ import annotations
 
 import numpy as np
-import torch
 from bson import ObjectId
 
 from ..convert.boxes import rel_box_for_pixels
@@ -29,8 +28,7 @@ def _cropped_from_full(mask: np.ndarray) -> CroppedMask:
 def _crops(objects: list[FrameObject], width: int, height: int, store: MaskStore):
     with_logits = [k for k, o in enumerate(objects) if o.logits is not None]
     if with_logits:
-        logits = torch.stack([objects[k].logits for k in with_logits])
-        for j, cropped in store.crops(logits, height, width):
+        for j, cropped in store.crops([objects[k].logits for k in with_logits], height, width):
             yield with_logits[j], cropped
     for k, obj in enumerate(objects):
         if obj.logits is None:

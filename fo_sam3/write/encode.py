@@ -14,7 +14,8 @@ import zlib
 import numpy as np
 from bson import Binary, ObjectId
 
-# zlib level 1: ~15x faster than FiftyOne's default level on masks, same format.
+# zlib level 1 with run-length matching: many times faster than FiftyOne's default
+# (level 6) on masks and about as small; any zlib stream reads back the same.
 ZLIB_LEVEL = 1
 
 
@@ -34,7 +35,7 @@ def mask_bytes(mask: np.ndarray) -> Binary:
     mask = np.asarray(mask)
     if not mask.flags.c_contiguous:
         mask = np.ascontiguousarray(mask)
-    z = zlib.compressobj(ZLIB_LEVEL)
+    z = zlib.compressobj(ZLIB_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS, 8, zlib.Z_RLE)
     head = z.compress(_npy_header(mask.dtype.str, mask.shape))
     return Binary(head + z.compress(mask.reshape(-1).view(np.uint8)) + z.flush())
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import torch
 
@@ -25,8 +25,8 @@ class MaskStore:
         self.threshold = prob_to_logit(mask_threshold)
         self.output_dir = output_dir
 
-    def crops(self, logits: torch.Tensor, height: int, width: int) -> Iterator[tuple[int, CroppedMask]]:
-        """``(k, CroppedMask)`` for each (K, h, w) logit map, on the logits' device (see ``crop_masks``)."""
+    def crops(self, logits: Sequence[torch.Tensor], height: int, width: int) -> Iterator[tuple[int, CroppedMask]]:
+        """``(k, CroppedMask)`` for each (h, w) logit map, on the logits' device (see ``crop_masks``)."""
         return crop_masks(logits, height, width, self.threshold)
 
     def clean(self, box, mask, width: int, height: int, cleanup: Cleanup | None,
