@@ -8,7 +8,8 @@ import torch
 
 from ..convert.cleanup import Cleanup, clean_placed
 from ..convert.labels import prob_to_logit
-from ..convert.masks import CroppedMask, crop_masks
+from ..convert.crops import crop_masks
+from ..convert.masks import CroppedMask
 from .encode import mask_bytes, mask_file, write_png
 
 

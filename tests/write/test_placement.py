@@ -90,7 +90,7 @@ def test_instance_masks_render_exactly_in_random_boxes(dataset, tiny_inst_model,
 
 
 def test_batched_crops_equal_per_mask_upsampling_on_awkward_sizes():
-    from fo_sam3.convert.masks import crop_masks
+    from fo_sam3.convert.crops import crop_masks
 
     torch.manual_seed(3)
     logits = torch.randn(30, 288, 288) * 2 - 3
