@@ -1,4 +1,4 @@
-"""Run the fo_sam3 throughput benchmark (see fo_sam3/bench.py and benchmarks/README.md)."""
+"""Run the fo_sam3 throughput benchmark (see fo_sam3/bench/ and benchmarks/README.md)."""
 
 import sys
 

@@ -1,7 +1,9 @@
 """fo_sam3: SAM3 segmentation for FiftyOne datasets.
 
-Data flow: ``prompts`` (sample fields to SAM3 queries) -> ``engine`` (batched
-inference) -> ``convert`` (SAM3 outputs to FiftyOne labels) -> ``write``.
+Data flow: ``prompts`` (sample fields to SAM3 prompts) -> ``engine`` (the
+runner, shared by every mode) driving a mode's predictor (``concept``,
+``instance``, ``video``) -> ``convert`` (SAM3 outputs to FiftyOne labels) ->
+``write`` (the output stage). The README's "Layout" section lists the packages.
 
 Names are imported on first use, so ``import fo_sam3.cli`` (``fo-sam3 --help``)
 does not load torch, FiftyOne or sam3.
@@ -34,14 +36,28 @@ def __dir__():
 
 
 def load_model(**kwargs):
-    """A FiftyOne model for ``dataset.apply_model(model, label_field, prompt_field=...)``."""
+    """A FiftyOne model for ``dataset.apply_model(model, label_field, prompt_field=...)``.
+
+    Args:
+        **kwargs: see ``fo_sam3.fo_model.load_model``.
+
+    Returns:
+        a ``SAM3Model``.
+    """
     from .fo_model import load_model as _load
 
     return _load(**kwargs)
 
 
 def track(*args, **kwargs):
-    """Track objects through videos into a frame field (see ``fo_sam3.video.track``)."""
+    """Track objects through videos into a frame field (see ``fo_sam3.video.track``).
+
+    Args:
+        *args / **kwargs: the arguments of ``fo_sam3.video.track``.
+
+    Returns:
+        the ``RunSummary``.
+    """
     from .video import track as _track
 
     return _track(*args, **kwargs)

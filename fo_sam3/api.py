@@ -76,7 +76,34 @@ def segment(
     2) and ``"rle"`` (each detection's COCO RLE in its ``rle`` attribute);
     see ``fo_sam3.write.formats``.
 
-    Returns a ``RunSummary`` (samples done/skipped/failed, labels written).
+    Args:
+        samples: an image ``Dataset`` or view.
+        label_field: the ``Detections`` field to write (instance mode: ``None``
+            or ``box_field`` writes the masks into the box field's detections).
+        text: one text query or a list of them (concept mode).
+        text_field: a per-sample field holding the text queries.
+        box_field: a ``Detections`` field of prompt boxes (concept mode:
+            exemplars per label; instance mode: one mask per box).
+        point_field: a ``Keypoints`` field of clicks (instance mode only).
+        mode: ``"concept"``, ``"instance"`` or ``"everything"``.
+        model / checkpoint / variant / device: a sam3 ``Sam3Image``, or how
+            to build one (see ``model.cache.get_model``).
+        text_hint: also send each box or exemplar label as text.
+        text_and_boxes: allow ``text`` with ``box_field`` (each box label is
+            then also asked as a text-only query).
+        exemplars: a collection of reference images (concept mode).
+        exemplar_field: the ``Detections`` field of exemplar boxes on
+            ``exemplars``.
+        label: the one exemplar query's label, or the label of
+            ``mode="everything"`` masks.
+        max_exemplars: the most exemplar boxes per query (default 16).
+        output: one output name or a list of them (see above).
+        tolerance: the polyline tracing tolerance, in pixels (default 2).
+        **kwargs: ``SegmentConfig`` settings, and the options of
+            ``mode="instance"``/``"everything"``.
+
+    Returns:
+        a ``RunSummary`` (samples done/skipped/failed, labels written).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -187,6 +214,12 @@ def refine(samples, label_field: str, point_field: str, **kwargs) -> RunSummary:
     again from its box, clicks and current mask, and gains ``refined=True``;
     other detections are untouched. See ``instance.refine.refine`` for the
     keyword arguments (model, ``SegmentConfig`` settings, ``link_attr``, ...).
+
+    Args:
+        samples: an image ``Dataset`` or view.
+        label_field: the ``Detections`` field whose masks are refined.
+        point_field: the ``Keypoints`` field of clicks.
+        **kwargs: see ``instance.refine.refine``.
 
     Returns:
         the ``RunSummary``.

@@ -107,9 +107,27 @@ class SAM3Model(fom.Model, fom.SamplesMixin):
         return job
 
     def predict(self, arg, sample=None):
+        """Segment one image (FiftyOne ``Model`` API).
+
+        Args:
+            arg: the image, an (H, W[, C]) array or a PIL image.
+            sample: the image's sample, whose prompt field is read.
+
+        Returns:
+            the ``Detections`` (empty when the sample has no prompt).
+        """
         return self.predict_all([arg], samples=[sample])[0]
 
     def predict_all(self, args, samples=None):
+        """Segment a batch of images in one forward pass (FiftyOne ``Model`` API).
+
+        Args:
+            args: the images, as for ``predict``.
+            samples: their samples, in the same order (required).
+
+        Returns:
+            one ``Detections`` per image (empty where a sample has no prompt).
+        """
         if samples is None:
             raise ValueError("SAM3Model needs samples; use dataset.apply_model(model, ...)")
         items, slots = [], []
@@ -133,5 +151,12 @@ class SAM3Model(fom.Model, fom.SamplesMixin):
 
 
 def load_model(**kwargs) -> SAM3Model:
-    """Build a ``SAM3Model``; see its docstring and ``SegmentConfig`` for options."""
+    """Build a ``SAM3Model``; see its docstring and ``SegmentConfig`` for options.
+
+    Args:
+        **kwargs: the ``SAM3Model`` arguments and ``SegmentConfig`` settings.
+
+    Returns:
+        the ``SAM3Model``.
+    """
     return SAM3Model(**kwargs)

@@ -22,6 +22,9 @@ def sam3_scope(device):
 
     Args:
         device: the model's torch device
+
+    Yields:
+        nothing; the ``with`` block runs in the scope
     """
     from fo_sam3.engine.runtime import autocast
     from fo_sam3.model import cpu_forward

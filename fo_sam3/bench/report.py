@@ -67,7 +67,12 @@ def machine() -> dict:
 
 @contextlib.contextmanager
 def json_only_stdout():
-    """Sends everything but the report to stderr (FiftyOne logs and prints to stdout)."""
+    """Sends everything but the report to stderr (FiftyOne logs and prints to stdout).
+
+    Yields:
+        nothing; stdout and FiftyOne's stdout log handlers point to stderr
+        inside the ``with`` block, and are restored after it
+    """
     import logging
 
     import fiftyone  # noqa: F401  (its log handlers exist from here on)

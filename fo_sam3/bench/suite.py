@@ -6,6 +6,7 @@ import tempfile
 
 import torch
 
+from ..prompts.text import split_prompt_text
 from .builtin import bench_builtin
 from .inputs import add_boxes, photos
 from .instance import bench_instance_fo_sam3, bench_instance_loop
@@ -31,7 +32,7 @@ def run(args, model=None) -> dict:
 
     from fo_sam3.model import build_sam3
 
-    prompts = [p.strip() for p in args.prompts.split(",") if p.strip()]
+    prompts = split_prompt_text(args.prompts)
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     warm = args.batch_size if args.warmup_images is None else args.warmup_images
     if model is None:

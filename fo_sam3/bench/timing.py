@@ -40,6 +40,9 @@ def measure(device, out: dict, n: int):
         out: receives ``images``, ``seconds``, ``img_per_s``, ``peak_rss_mb``
             and, on CUDA, ``peak_gpu_mb``
         n: the number of images the block processes
+
+    Yields:
+        nothing; ``out`` is filled when the block ends
     """
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()

@@ -20,7 +20,16 @@ def _as_boxes(boxes) -> np.ndarray:
 
 
 def rel_xywh_to_xyxy(boxes, width: int, height: int) -> np.ndarray:
-    """FiftyOne relative ``[x, y, w, h]`` to absolute-pixel XYXY."""
+    """FiftyOne relative ``[x, y, w, h]`` to absolute-pixel XYXY.
+
+    Args:
+        boxes: (N, 4) (or one) relative ``[x, y, w, h]`` boxes, in [0, 1].
+        width: image width in pixels.
+        height: image height in pixels.
+
+    Returns:
+        (N, 4) float XYXY boxes in pixels (x1/y1 exclusive).
+    """
     b = _as_boxes(boxes)
     scale = np.array([width, height, width, height], dtype=np.float64)
     xyxy = np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], axis=1)
@@ -28,7 +37,15 @@ def rel_xywh_to_xyxy(boxes, width: int, height: int) -> np.ndarray:
 
 
 def xyxy_to_rel_xywh(boxes, width: int, height: int) -> np.ndarray:
-    """Absolute-pixel XYXY to FiftyOne relative ``[x, y, w, h]``."""
+    """Absolute-pixel XYXY to FiftyOne relative ``[x, y, w, h]``.
+
+    Args:
+        boxes: (N, 4) (or one) pixel XYXY boxes, x1/y1 exclusive.
+        width / height: the image size in pixels.
+
+    Returns:
+        (N, 4) relative ``[x, y, w, h]`` boxes.
+    """
     b = _as_boxes(boxes)
     scale = np.array([width, height, width, height], dtype=np.float64)
     rel = b / scale
@@ -36,7 +53,16 @@ def xyxy_to_rel_xywh(boxes, width: int, height: int) -> np.ndarray:
 
 
 def xyxy_to_norm_cxcywh(boxes, width: int, height: int) -> np.ndarray:
-    """Absolute-pixel XYXY to SAM3's normalised centre-size boxes."""
+    """Absolute-pixel XYXY to SAM3's normalised centre-size boxes.
+
+    Args:
+        boxes: (N, 4) (or one) pixel XYXY boxes.
+        width: image width, the x divisor.
+        height: image height, the y divisor.
+
+    Returns:
+        (N, 4) ``[cx, cy, w, h]`` boxes, divided by the image size.
+    """
     b = _as_boxes(boxes)
     cx = (b[:, 0] + b[:, 2]) / (2 * width)
     cy = (b[:, 1] + b[:, 3]) / (2 * height)
@@ -46,7 +72,15 @@ def xyxy_to_norm_cxcywh(boxes, width: int, height: int) -> np.ndarray:
 
 
 def norm_cxcywh_to_xyxy(boxes, width: int, height: int) -> np.ndarray:
-    """SAM3's normalised centre-size boxes to absolute-pixel XYXY."""
+    """SAM3's normalised centre-size boxes to absolute-pixel XYXY.
+
+    Args:
+        boxes: (N, 4) (or one) normalised ``[cx, cy, w, h]`` boxes.
+        width / height: the image size the boxes are scaled to, in pixels.
+
+    Returns:
+        (N, 4) float pixel XYXY boxes (not clipped).
+    """
     b = _as_boxes(boxes)
     half = b[:, 2:] / 2
     xyxy = np.concatenate([b[:, :2] - half, b[:, :2] + half], axis=1)
@@ -54,7 +88,16 @@ def norm_cxcywh_to_xyxy(boxes, width: int, height: int) -> np.ndarray:
 
 
 def clip_xyxy(boxes, width: int, height: int) -> np.ndarray:
-    """Clip absolute XYXY boxes to the image."""
+    """Clip absolute XYXY boxes to the image.
+
+    Args:
+        boxes: (N, 4) (or one) pixel XYXY boxes.
+        width: the largest x, in pixels.
+        height: the largest y, in pixels.
+
+    Returns:
+        a clipped (N, 4) copy.
+    """
     b = _as_boxes(boxes).copy()
     b[:, [0, 2]] = b[:, [0, 2]].clip(0, width)
     b[:, [1, 3]] = b[:, [1, 3]].clip(0, height)
@@ -62,13 +105,27 @@ def clip_xyxy(boxes, width: int, height: int) -> np.ndarray:
 
 
 def box_area(boxes) -> np.ndarray:
-    """Area of XYXY boxes (zero for inverted boxes)."""
+    """Area of XYXY boxes (zero for inverted boxes).
+
+    Args:
+        boxes: (N, 4) (or one) XYXY boxes.
+
+    Returns:
+        (N,) areas, in the boxes' units squared.
+    """
     b = _as_boxes(boxes)
     return (b[:, 2] - b[:, 0]).clip(0) * (b[:, 3] - b[:, 1]).clip(0)
 
 
 def valid_boxes(boxes) -> np.ndarray:
-    """Mask of finite boxes with positive width and height."""
+    """Mask of finite boxes with positive width and height.
+
+    Args:
+        boxes: (N, 4) (or one) XYXY boxes.
+
+    Returns:
+        an (N,) boolean array, True for the valid boxes.
+    """
     b = _as_boxes(boxes)
     return np.isfinite(b).all(axis=1) & (b[:, 2] > b[:, 0]) & (b[:, 3] > b[:, 1])
 
@@ -79,6 +136,14 @@ def pixel_box(rel_box, width: int, height: int) -> tuple[int, int, int, int]:
     FiftyOne (``eta.core.image.render_instance_mask``, used by
     ``to_segmentation``, evaluation and exporters) floors both corners:
     ``int(W * x), int(H * y), int(W * (x + w)), int(H * (y + h))``.
+
+    Args:
+        rel_box: a relative ``[x, y, w, h]`` box.
+        width: image width W in pixels.
+        height: image height H in pixels.
+
+    Returns:
+        ``(x0, y0, x1, y1)`` in pixels, x1/y1 exclusive.
     """
     x, y, w, h = (float(v) for v in rel_box)
     fw, fh = float(width), float(height)

@@ -130,7 +130,8 @@ class _Windows:
     def hits(self, lines: torch.Tensor) -> torch.Tensor:
         """(n, max count) uint8: each extent index whose window line is true in ``lines`` (n, size)."""
         at = torch.as_tensor(self.index, device=lines.device).clamp(0, self.size - 1)
-        inside = torch.arange(at.shape[1], device=lines.device) < torch.as_tensor(self.count, device=lines.device)[:, None]
+        count = torch.as_tensor(self.count, device=lines.device)
+        inside = torch.arange(at.shape[1], device=lines.device) < count[:, None]
         return (lines.gather(1, at) & inside).to(torch.uint8)
 
     def used_mask(self, device) -> torch.Tensor:
@@ -156,7 +157,8 @@ def _crop_group(maps, group, ys: _Windows, xs: _Windows, threshold, budget) -> I
     reaches the host.
     """
     dev = maps[0].device
-    win = torch.stack([maps[k][a : a + ys.size, b : b + xs.size] for k, a, b in zip(group, ys.at.tolist(), xs.at.tolist())])
+    corners = zip(group, ys.at.tolist(), xs.at.tolist())
+    win = torch.stack([maps[k][a : a + ys.size, b : b + xs.size] for k, a, b in corners])
     # Far above a blend's float rounding, also for subnormal taps.
     margin = 1e-5 * (float(win.abs().max()) + abs(threshold)) + 1e-30
     used = ys.used_mask(dev)[:, :, None] & xs.used_mask(dev)[:, None, :]
@@ -168,12 +170,14 @@ def _crop_group(maps, group, ys: _Windows, xs: _Windows, threshold, budget) -> I
     ry, cx = torch.as_tensor(ys.index, device=dev), torch.as_tensor(xs.index, device=dev)
     flips = inside.transpose(1, 2).contiguous().unbind(0)  # (wl, hl) each: selecting rows is a fast copy
     heights, widths = ys.count.tolist(), xs.count.tolist()
-    for flip, y_at, x_at, out, h, w in zip(flips, ry.unbind(0), cx.unbind(0), buf.split(sizes.tolist()), heights, widths):
+    crops = buf.split(sizes.tolist())
+    for flip, y_at, x_at, out, h, w in zip(flips, ry.unbind(0), cx.unbind(0), crops, heights, widths):
         spread = flip.index_select(0, x_at[:w]).t().contiguous()  # columns (transposed), then rows
         torch.index_select(spread, 0, y_at[:h], out=out.view(h, w))
     hits = ys.hits(_any(inside, 2)), xs.hits(_any(inside, 1))  # (n, extent) lines with inside pixels
     _blend_boundary(buf, hits, torch.nonzero(boundary, as_tuple=True), win, ys, xs, offsets, threshold, budget)
-    box = torch.stack([t for h in hits for t in _first_last(h > 0)]).cpu().numpy()  # has_y, y0, y1, has_x, x0, x1
+    # Tight boxes: has_y, y0, y1, has_x, x0, x1 per instance.
+    box = torch.stack([t for h in hits for t in _first_last(h > 0)]).cpu().numpy()
     host = to_host(buf)
     for g, k in enumerate(group):
         has_y, y0, y1, has_x, x0, x1 = box[:, g].tolist()
@@ -181,7 +185,8 @@ def _crop_group(maps, group, ys: _Windows, xs: _Windows, threshold, budget) -> I
             yield k, CroppedMask(0, 0, _EMPTY)
             continue
         block = host[offsets[g] : offsets[g + 1]].reshape(heights[g], widths[g])
-        yield k, CroppedMask(int(xs.start[g]) + x0, int(ys.start[g]) + y0, np.ascontiguousarray(block[y0:y1, x0:x1]))
+        crop = block[y0:y1, x0:x1].copy()  # its own memory, not a view that keeps the buffer
+        yield k, CroppedMask(int(xs.start[g]) + x0, int(ys.start[g]) + y0, crop)
 
 
 def _blend_boundary(buf, hits, cells, win, ys: _Windows, xs: _Windows, offsets, threshold, budget) -> None:

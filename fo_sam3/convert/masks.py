@@ -33,6 +33,15 @@ class CroppedMask:
         return self.x0, self.y0, self.x0 + w, self.y0 + h
 
     def to_full(self, height: int, width: int) -> np.ndarray:
+        """The mask placed in an image of this size.
+
+        Args:
+            height: image height in pixels.
+            width: image width in pixels.
+
+        Returns:
+            a (height, width) bool array.
+        """
         full = np.zeros((height, width), dtype=bool)
         x0, y0, x1, y1 = self.xyxy
         full[y0:y1, x0:x1] = self.mask
@@ -54,7 +63,14 @@ def _support(axis_hits: torch.Tensor, i0: torch.Tensor, i1: torch.Tensor) -> tor
 
 
 def mask_to_xyxy(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    """Tight exclusive XYXY box of a boolean mask, or ``None`` when it is empty."""
+    """Tight exclusive XYXY box of a boolean mask, or ``None`` when it is empty.
+
+    Args:
+        mask: a 2D bool array.
+
+    Returns:
+        ``(x0, y0, x1, y1)`` in pixels (x1, y1 exclusive), or ``None``.
+    """
     rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
         return None
@@ -68,6 +84,15 @@ def upsample_mask(logits: torch.Tensor, height: int, width: int, threshold: floa
     Equals ``F.interpolate(logits[None, None], (height, width), mode="bilinear",
     align_corners=False)[0, 0] > threshold`` (up to float rounding), cropped to
     the tight box of the positive pixels. Peak extra memory is one row chunk.
+
+    Args:
+        logits: (h, w) low-resolution mask logits.
+        height: original image height H.
+        width: original image width W.
+        threshold: logit threshold (``> threshold`` is inside).
+
+    Returns:
+        a ``CroppedMask`` (a (0, 0) crop at (0, 0) when empty).
     """
     logits = logits.float()
     in_h, in_w = logits.shape
@@ -98,7 +123,15 @@ def upsample_mask(logits: torch.Tensor, height: int, width: int, threshold: floa
 
 
 def crop_to_box(cropped: CroppedMask, xyxy: tuple[int, int, int, int]) -> np.ndarray:
-    """The part of ``cropped`` inside the integer box ``xyxy`` (zeros elsewhere)."""
+    """The part of ``cropped`` inside the integer box ``xyxy`` (zeros elsewhere).
+
+    Args:
+        cropped: a mask placed in the image.
+        xyxy: ``(x0, y0, x1, y1)`` integer pixel box (x1, y1 exclusive).
+
+    Returns:
+        a (y1 - y0, x1 - x0) bool array.
+    """
     x0, y0, x1, y1 = xyxy
     out = np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), dtype=bool)
     if cropped.mask.size == 0 or out.size == 0:
@@ -111,7 +144,16 @@ def crop_to_box(cropped: CroppedMask, xyxy: tuple[int, int, int, int]) -> np.nda
 
 
 def round_box(xyxy, width: int, height: int) -> tuple[int, int, int, int]:
-    """Round a float XYXY box outward to whole pixels inside the image."""
+    """Round a float XYXY box outward to whole pixels inside the image.
+
+    Args:
+        xyxy: absolute ``(x0, y0, x1, y1)`` in pixels.
+        width: image width.
+        height: image height.
+
+    Returns:
+        the integer ``(x0, y0, x1, y1)``, clipped to the image.
+    """
     x0, y0, x1, y1 = (float(v) for v in xyxy)
     ix0 = int(np.clip(np.floor(x0), 0, width))
     iy0 = int(np.clip(np.floor(y0), 0, height))
@@ -121,7 +163,15 @@ def round_box(xyxy, width: int, height: int) -> tuple[int, int, int, int]:
 
 
 def to_host(out: torch.Tensor, packed: bool | None = None) -> np.ndarray:
-    """A bool device tensor to a host bool array, moved as packed bits (default: off a CPU)."""
+    """A bool device tensor to a host bool array, moved as packed bits (default: off a CPU).
+
+    Args:
+        out: a bool tensor of any shape.
+        packed: move 8 pixels per byte; ``None``: when ``out`` is not on a CPU.
+
+    Returns:
+        a numpy bool array of ``out``'s shape (a view of ``out`` on a CPU).
+    """
     if packed is None:
         packed = out.device.type != "cpu"
     if not packed:

@@ -20,7 +20,7 @@ from ..config import SegmentConfig
 from ..errors import FoSam3Error, NoPromptError, SampleError, is_fatal, is_oom
 from ..prompts.types import ImageTask
 from ..write.masks import MaskStore
-from ..write.stage import Failed, OutputStage, default_mask_dir
+from ..write.stage import OutputStage, default_mask_dir
 from ..write.updates import Update
 from .data import ImageBatch, LoadedImage, TaskDataset, collate
 from .summary import RunSummary

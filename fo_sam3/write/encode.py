@@ -49,7 +49,15 @@ def _npy_header(descr: str, shape: tuple[int, ...]) -> bytes:
 
 
 def write_png(mask: np.ndarray, path: str) -> str:
-    """Write a boolean mask as a 0/255 PNG at ``path`` atomically; return ``path``."""
+    """Write a boolean mask as a 0/255 PNG at ``path`` atomically.
+
+    Args:
+        mask: a 2D bool array.
+        path: the file to write (its folders are created).
+
+    Returns:
+        ``path``.
+    """
     import cv2
 
     ok, png = cv2.imencode(".png", np.asarray(mask, dtype=np.uint8) * 255)
@@ -64,7 +72,16 @@ def write_png(mask: np.ndarray, path: str) -> str:
 
 
 def mask_file(output_dir: str, sample_id: str, label_id) -> str:
-    """Where a label's mask PNG goes: ``output_dir/<sample_id>/<label_id>.png``."""
+    """Where a label's mask PNG goes: ``output_dir/<sample_id>/<label_id>.png``.
+
+    Args:
+        output_dir: the run's mask folder.
+        sample_id: the sample's id.
+        label_id: the label's id.
+
+    Returns:
+        the file path.
+    """
     return os.path.join(output_dir, sample_id, f"{label_id}.png")
 
 
@@ -73,6 +90,17 @@ def detection_doc(bounding_box, label=None, mask=None, mask_path=None, _id=None,
 
     ``mask`` is already encoded (``mask_bytes``). Attributes that are ``None``
     are left out, as FiftyOne does.
+
+    Args:
+        bounding_box: relative ``[x, y, w, h]``.
+        label: the label, or ``None``.
+        mask: the encoded mask, or ``None``.
+        mask_path: the mask's PNG file, or ``None``.
+        _id: the label id (default: a new one).
+        **attrs: other attributes (``confidence``, ``query``, ...).
+
+    Returns:
+        the document, a dict.
     """
     doc = {"_id": _id or ObjectId(), "_cls": "Detection", "attributes": {}, "tags": []}
     if label is not None:
@@ -87,5 +115,12 @@ def detection_doc(bounding_box, label=None, mask=None, mask_path=None, _id=None,
 
 
 def detections_doc(dets: list[dict]) -> dict:
-    """The database document of a ``fo.Detections`` holding ``dets``."""
+    """The database document of a ``fo.Detections`` holding ``dets``.
+
+    Args:
+        dets: ``Detection`` documents (``detection_doc``).
+
+    Returns:
+        the document, a dict.
+    """
     return {"_cls": "Detections", "detections": dets}
