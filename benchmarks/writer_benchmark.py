@@ -71,14 +71,14 @@ def synth_logits(k: int, rng: np.random.Generator, res: int = LOW_RES,
     return (10.0 * (1.0 - r - 0.15 * wobble)).clamp(min=-30.0).contiguous()
 
 
-def synth_image(i: int, k: int, width: int, height: int, seed: int):
+def synth_image(i: int, k: int, width: int, height: int, seed: int, device: str = "cpu"):
     """One image's model output: a ``LoadedImage`` and its ``Instance``s (as ``ConceptPredictor`` returns them)."""
     from fo_sam3.concept.predictor import Instance
     from fo_sam3.engine.data import LoadedImage
     from fo_sam3.prompts import ImageTask, text_queries
 
     rng = np.random.default_rng(seed + i)
-    logits = synth_logits(k, rng)
+    logits = synth_logits(k, rng).to(device)  # on the model's device, as the predictor returns them
     task = ImageTask(sample_id="", filepath=f"/writer-bench/img{i:05d}.jpg", prompts=tuple(text_queries(PROMPTS)))
     item = LoadedImage(task, height, width, torch.empty(0, dtype=torch.uint8))
     found = []
@@ -97,7 +97,7 @@ def synth_image(i: int, k: int, width: int, height: int, seed: int):
 def make_inputs(args) -> list:
     """``args.images`` (item, found) pairs; ``args.distinct`` distinct logit sets, cycled (bounded memory)."""
     sizes = [(args.width, args.height)] if args.width and args.height else list(SIZES)
-    distinct = [synth_image(i, args.instances, *sizes[i % len(sizes)], args.seed)
+    distinct = [synth_image(i, args.instances, *sizes[i % len(sizes)], args.seed, args.device)
                 for i in range(min(args.distinct, args.images))]
     out = []
     for i in range(args.images):
@@ -307,6 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also run each path once in one thread under cProfile and report where time goes")
     ap.add_argument("--profile-top", type=int, default=25, help="functions listed per profile (default 25)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the synthetic logits")
+    ap.add_argument("--device", default="cpu",
+                    help="where the logits live, as a model on that device leaves them (e.g. cuda): "
+                         "both paths crop there (default cpu)")
     ap.add_argument("--torch-threads", type=int, default=None,
                     help="torch.set_num_threads for the run (default: torch's own, usually one per core)")
     ap.add_argument("--out", default=None, help="also write the JSON here")
@@ -416,6 +419,7 @@ def run(args) -> dict:
         "low_res": LOW_RES,
         "mean_mask_area_fraction": round(area, 4),
         "workers": workers,
+        "device": args.device,
         "box_source": args.box_source,
         "results": best,  # the best timed run of each path
         "runs": runs,

@@ -31,10 +31,20 @@ def _version(dist: str) -> str:
 
 
 def check_python() -> Check:
+    """The Python version and interpreter path.
+
+    Returns:
+        an ``ok`` ``Check``.
+    """
     return Check("python", "ok", f"{platform.python_version()} ({sys.executable})")
 
 
 def check_torch() -> Check:
+    """Whether torch imports, and which GPUs CUDA sees.
+
+    Returns:
+        ``ok`` with a GPU, ``warn`` without one, ``fail`` if torch does not import.
+    """
     try:
         import torch
     except Exception as e:
@@ -48,6 +58,11 @@ def check_torch() -> Check:
 
 
 def check_sam3() -> Check:
+    """Whether Meta's ``sam3`` package imports.
+
+    Returns:
+        ``ok`` with its version, or ``fail`` with how to install it.
+    """
     try:
         from sam3.model.sam3_image import Sam3Image  # noqa: F401
     except Exception as e:
@@ -57,6 +72,11 @@ def check_sam3() -> Check:
 
 
 def check_database() -> Check:
+    """Whether FiftyOne's MongoDB answers (a remote ``database_uri`` within ``DB_TIMEOUT_MS``).
+
+    Returns:
+        ``ok`` with the versions, or ``fail`` with the first line of the error.
+    """
     try:
         import fiftyone as fo
         import fiftyone.core.odm.database as fod
@@ -81,6 +101,11 @@ def check_database() -> Check:
 
 
 def check_vocab() -> Check:
+    """Whether the BPE vocabulary file is on disk (nothing is downloaded).
+
+    Returns:
+        ``ok`` with its path, or ``fail`` with the places tried.
+    """
     from .model.vocab import find_vocab
 
     try:
@@ -90,6 +115,11 @@ def check_vocab() -> Check:
 
 
 def check_ffmpeg() -> Check:
+    """Whether ``ffmpeg`` (needed for videos) is on PATH and runs.
+
+    Returns:
+        ``ok`` with its version line, else ``warn``.
+    """
     path = shutil.which("ffmpeg")
     if path is None:
         return Check("ffmpeg", "warn", "not found: video (fo-sam3 track) needs it; "
@@ -102,6 +132,11 @@ def check_ffmpeg() -> Check:
 
 
 def check_checkpoint() -> Check:
+    """Whether a local SAM3 checkpoint is found, else whether the hub could supply one.
+
+    Returns:
+        ``ok`` with the file and its source, else ``warn`` with what to do.
+    """
     from .demo.run import WEIGHTS_HELP, has_hub_token
     from .model.checkpoint import ENV_VAR, CheckpointNotFoundError, resolve_checkpoint, zoo_candidates
 
@@ -129,6 +164,11 @@ CHECKS = (check_python, check_torch, check_sam3, check_database, check_vocab, ch
 
 
 def run_checks() -> list[Check]:
+    """Run every check of ``CHECKS``.
+
+    Returns:
+        the ``Check`` results, in ``CHECKS`` order.
+    """
     return [check() for check in CHECKS]
 
 
@@ -138,7 +178,15 @@ def _first_line(e: Exception) -> str:
 
 
 def main(argv=None, echo=print) -> int:
-    """Print every check; return 1 if any failed, else 0."""
+    """Print every check; return 1 if any failed, else 0.
+
+    Args:
+        argv: unused (``doctor`` takes no options).
+        echo: prints each line.
+
+    Returns:
+        the exit code.
+    """
     results = run_checks()
     width = max(len(c.name) for c in results)
     for c in results:

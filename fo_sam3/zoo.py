@@ -45,6 +45,15 @@ def register_local(repo=None) -> Path:
     where FiftyOne keeps sources (a checkpoint already there is kept). ``repo``
     defaults to the clone this package runs from. Returns that folder; delete
     it to unregister.
+
+    Args:
+        repo: the clone's root (holding ``manifest.json`` and ``__init__.py``).
+
+    Returns:
+        the source folder ``<model_zoo_dir>/fo-sam3``.
+
+    Raises:
+        FileNotFoundError: ``repo`` lacks the source files.
     """
     import fiftyone as fo
     import fiftyone.zoo.models as fozm
@@ -85,7 +94,14 @@ def _check_name(model_name: str) -> str:
 
 
 def zoo_path(model_name: str) -> Path:
-    """Where the zoo keeps ``model_name``'s checkpoint (the source must be registered)."""
+    """Where the zoo keeps ``model_name``'s checkpoint (the source must be registered).
+
+    Args:
+        model_name: ``"fo-sam3-image"`` or ``"fo-sam3-video"``.
+
+    Returns:
+        the checkpoint's path under FiftyOne's ``model_zoo_dir``.
+    """
     import fiftyone as fo
     import fiftyone.zoo as foz
 
@@ -99,6 +115,14 @@ def download_model(model_name: str, model_path=None, checkpoint=None) -> Path:
     already in the zoo dir (the video model reuses the image model's file) and
     the gated Hugging Face hub (when online). Raises ``CheckpointNotFoundError``
     saying how to provide one otherwise. ``model_path`` defaults to the zoo's.
+
+    Args:
+        model_name: the zoo model (``@`` version tags are ignored).
+        model_path: the destination file (FiftyOne's download hook passes it).
+        checkpoint: a sam3.pt file to use (``"random"`` is refused here).
+
+    Returns:
+        the path of the checkpoint in place (``model_path``).
     """
     name = _check_name(model_name)
     target = Path(model_path) if model_path is not None else zoo_path(name)
@@ -140,7 +164,17 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 
 def detect_variant(path) -> str:
-    """``"full"`` or ``"tiny"``, from the ViT width stored in a sam3.pt checkpoint."""
+    """``"full"`` or ``"tiny"``, from the ViT width stored in a sam3.pt checkpoint.
+
+    Args:
+        path: the checkpoint file (memory-mapped, not read in full).
+
+    Returns:
+        the variant's name in ``arch.VARIANTS``.
+
+    Raises:
+        CorruptCheckpointError: no such weight, or a width of no variant.
+    """
     state = read_state(path, mmap=True)
     weight = state.get(_WIDTH_KEY)
     if weight is None:
@@ -155,7 +189,17 @@ def detect_variant(path) -> str:
 def load_model(model_name: str, model_path, **kwargs):
     """The zoo model: keyword arguments go to ``fo_sam3.load_model`` (image) or
     ``SAM3VideoTracker`` (video). ``checkpoint=`` overrides the zoo file;
-    ``variant`` defaults to the one the checkpoint holds."""
+    ``variant`` defaults to the one the checkpoint holds.
+
+    Args:
+        model_name: ``"fo-sam3-image"`` or ``"fo-sam3-video"``.
+        model_path: the zoo's checkpoint file.
+        **kwargs: the model's keyword arguments (empty values are dropped;
+            image ``text`` may be comma-separated).
+
+    Returns:
+        a ``SAM3Model`` (image) or a ``SAM3VideoTracker`` (video).
+    """
     name = _check_name(model_name)
     checkpoint = str(kwargs.pop("checkpoint", None) or model_path)
     if checkpoint != RANDOM and not Path(checkpoint).is_file():
@@ -185,14 +229,28 @@ def _clean(kwargs: dict, split_text: bool) -> dict:
 
 
 def resolve_input(model_name: str, ctx):
-    """The App form for the zoo's "apply model" operator (see ``operators.zoo_form``)."""
+    """The App form for the zoo's "apply model" operator (see ``operators.zoo_form``).
+
+    Args:
+        model_name: the zoo model.
+        ctx: the operator's execution context.
+
+    Returns:
+        the form's ``types.Property``.
+    """
     from .operators.zoo_form import zoo_model_form
 
     return zoo_model_form(_check_name(model_name), ctx)
 
 
 def parse_parameters(model_name: str, ctx, params: dict) -> None:
-    """Turn the form's values into ``load_model`` keyword arguments, in place."""
+    """Turn the form's values into ``load_model`` keyword arguments, in place.
+
+    Args:
+        model_name: the zoo model (image text is split at commas).
+        ctx: the operator's execution context (unused).
+        params: the form's values; empty ones are removed.
+    """
     cleaned = _clean(params, split_text=_check_name(model_name) == IMAGE)
     params.clear()
     params.update(cleaned)
@@ -217,6 +275,16 @@ class SAM3VideoTracker:
         self.defaults = defaults
 
     def track(self, samples, label_field: str, **kwargs):
+        """Run ``fo_sam3.track`` with this model's checkpoint, variant and device.
+
+        Args:
+            samples: a video ``Dataset`` or view.
+            label_field: the output frame field.
+            **kwargs: ``fo_sam3.track`` arguments, over the load-time defaults.
+
+        Returns:
+            the ``RunSummary``.
+        """
         from . import track
 
         merged = {**self.defaults, **kwargs}

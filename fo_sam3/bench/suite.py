@@ -6,7 +6,7 @@ import tempfile
 
 import torch
 
-from ..prompts.text import split_prompt_text
+from fo_sam3.prompts.text import split_prompt_text
 from .builtin import bench_builtin
 from .inputs import add_boxes, photos
 from .instance import bench_instance_fo_sam3, bench_instance_loop

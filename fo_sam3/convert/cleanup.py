@@ -45,7 +45,14 @@ class Cleanup:
 
 
 def check_cleanup(min_area, fill_holes, largest_component) -> None:
-    """Raise ``ValueError`` for unusable clean-up settings."""
+    """Raise ``ValueError`` for unusable clean-up settings.
+
+    Args:
+        min_area: ``None``, or a positive finite number (pixels, or below 1 a
+            fraction of the box).
+        fill_holes: a bool, or a non-negative maximum hole size in pixels.
+        largest_component: a bool.
+    """
     if min_area is not None and (isinstance(min_area, bool) or not isinstance(min_area, (int, float))
                                  or not min_area > 0 or not np.isfinite(min_area)):
         raise ValueError(f"min_area must be a positive number (pixels, or a fraction of the box below 1), "
@@ -148,6 +155,13 @@ def clean_placed(box, mask: np.ndarray, width: int, height: int, cleanup: Cleanu
 
 
 def cleanup_of(min_area, fill_holes, largest_component) -> Cleanup | None:
-    """The ``Cleanup`` for these settings, or ``None`` when every option is off."""
+    """The ``Cleanup`` for these settings, or ``None`` when every option is off.
+
+    Args:
+        min_area / fill_holes / largest_component: the ``Cleanup`` settings.
+
+    Returns:
+        a ``Cleanup``, or ``None``.
+    """
     c = Cleanup(min_area, fill_holes, largest_component)
     return c if c.active else None

@@ -17,6 +17,14 @@ from .masks import CroppedMask, crop_to_box, round_box
 
 
 def prob_to_logit(p: float) -> float:
+    """The logit of a probability.
+
+    Args:
+        p: a probability strictly between 0 and 1.
+
+    Returns:
+        ``log(p / (1 - p))``.
+    """
     return math.log(p / (1 - p))
 
 
@@ -29,6 +37,17 @@ def box_and_mask(cropped: CroppedMask, model_xyxy, width: int, height: int,
     mask. With ``"model"`` (or an empty mask) the box is SAM3's predicted box
     (absolute XYXY ``model_xyxy``) rounded outward to whole pixels, and the
     mask is cut to it.
+
+    Args:
+        cropped: the model's mask, cropped to its tight box.
+        model_xyxy: SAM3's predicted box, absolute-pixel XYXY.
+        width: image width in pixels.
+        height: image height in pixels.
+        box_source: ``"mask"`` or ``"model"``.
+
+    Returns:
+        ``(bounding_box, mask)``: a relative ``[x, y, w, h]`` and the boolean
+        mask of exactly that box's ``pixel_box`` size.
     """
     if box_source == "mask" and cropped.mask.size and cropped.mask.any():
         return rel_box_for_pixels(cropped.xyxy, width, height), cropped.mask
@@ -38,7 +57,16 @@ def box_and_mask(cropped: CroppedMask, model_xyxy, width: int, height: int,
 
 def detection_from_mask(cropped: CroppedMask, model_xyxy, width: int, height: int,
                         box_source: str = "mask", **fields) -> fo.Detection:
-    """A ``Detection`` whose ``mask`` is cropped to its ``bounding_box`` (see ``box_and_mask``)."""
+    """A ``Detection`` whose ``mask`` is cropped to its ``bounding_box`` (see ``box_and_mask``).
+
+    Args:
+        cropped / model_xyxy / box_source: as for ``box_and_mask``.
+        width / height: the image size in pixels.
+        **fields: further ``Detection`` attributes (``label``, ``confidence``, ...).
+
+    Returns:
+        the ``fo.Detection``.
+    """
     box, mask = box_and_mask(cropped, model_xyxy, width, height, box_source)
     return fo.Detection(bounding_box=box, mask=mask, **fields)
 
@@ -48,6 +76,16 @@ def full_mask(det: fo.Detection, width: int, height: int) -> np.ndarray:
 
     The stored mask must already have its box's pixel size (as fo_sam3 writes
     them); FiftyOne would resize any other size.
+
+    Args:
+        det: the detection (its mask in memory or at ``mask_path``).
+        width / height: the image size in pixels.
+
+    Returns:
+        an (H, W) boolean array (all False without a mask).
+
+    Raises:
+        ValueError: the mask does not have its box's pixel size.
     """
     x0, y0, x1, y1 = pixel_box(det.bounding_box, width, height)
     mask = det.get_mask()

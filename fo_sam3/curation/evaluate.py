@@ -38,7 +38,15 @@ class RunMetrics:
     results: object = field(default=None, repr=False, compare=False)
 
     def table(self, kind: str = "mask", iou: float = 0.5) -> str:
-        """The run as a fixed-width text table, one row per class, then mAP."""
+        """The run as a fixed-width text table, one row per class, then mAP.
+
+        Args:
+            kind: ``"mask"`` or ``"box"``, named in the title.
+            iou: the IoU of the precision/recall columns, named in the title.
+
+        Returns:
+            the table, lines joined by newlines.
+        """
         lines = [f"{self.pred_field} vs {self.gt_field} ({kind} IoU; AP over IoU 0.50:0.95, "
                  f"precision/recall at IoU {iou:.2f})", HEADER]
         for c in self.classes:
@@ -67,7 +75,11 @@ class EvalReport:
         return self.runs[0].mAP
 
     def table(self) -> str:
-        """Every run's table, separated by blank lines."""
+        """Every run's table, separated by blank lines.
+
+        Returns:
+            the text of ``RunMetrics.table`` of each run.
+        """
         kind = "mask" if self.use_masks else "box"
         return "\n\n".join(r.table(kind, self.iou) for r in self.runs)
 
@@ -75,7 +87,12 @@ class EvalReport:
         return self.table()
 
     def as_dict(self) -> dict:
-        """Plain data (JSON-ready)."""
+        """Plain data (JSON-ready).
+
+        Returns:
+            a dict with ``use_masks``, ``iou`` and ``runs`` (each with its
+            fields, ``mAP`` and per-class metrics; no ``results``).
+        """
         return {"use_masks": self.use_masks, "iou": self.iou, "runs": [
             {"pred_field": r.pred_field, "gt_field": r.gt_field, "mAP": r.mAP,
              "classes": [vars(c) for c in r.classes]} for r in self.runs]}
@@ -156,7 +173,15 @@ def _metrics(pred: str, gt: str, results) -> RunMetrics:
 
 
 def class_curves(results) -> tuple[np.ndarray, list[tuple[str, float, np.ndarray]]]:
-    """``(recall, [(class, AP, precision)])`` for classes with ground truth, averaged over IoUs."""
+    """``(recall, [(class, AP, precision)])`` for classes with ground truth, averaged over IoUs.
+
+    Args:
+        results: FiftyOne's ``COCODetectionResults`` (computed with mAP).
+
+    Returns:
+        the recall thresholds, and per class its label, AP and precision at
+        those recalls (mean over the IoU thresholds), by decreasing AP.
+    """
     curves = []
     for i, label in enumerate(results.classes):
         ap = results.mAP([label])

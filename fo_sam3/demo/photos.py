@@ -27,7 +27,14 @@ TEXT_PROMPTS = ("person", "cat", "cup", "rocket", "motorcycle")
 
 
 def photo(name: str) -> np.ndarray:
-    """The RGB ``uint8`` array of one named photo."""
+    """The RGB ``uint8`` array of one named photo.
+
+    Args:
+        name: one of ``PHOTOS``.
+
+    Returns:
+        an (H, W, 3) array.
+    """
     if name == "grace_hopper":
         from matplotlib import cbook
 
@@ -43,7 +50,15 @@ def photo(name: str) -> np.ndarray:
 
 
 def write_photos(folder: str | Path, names=PHOTOS) -> list[Path]:
-    """Write the photos as JPEG files into ``folder`` (kept if already there)."""
+    """Write the photos as JPEG files into ``folder`` (kept if already there).
+
+    Args:
+        folder: the directory (created if missing).
+        names: the photos to write.
+
+    Returns:
+        the ``<folder>/<name>.jpg`` paths, in ``names`` order.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -56,7 +71,17 @@ def write_photos(folder: str | Path, names=PHOTOS) -> list[Path]:
 
 
 def grabcut_mask(image: np.ndarray, rel_box, iterations: int = 3) -> np.ndarray:
-    """A boolean mask cropped to ``rel_box`` (relative xywh), by OpenCV's GrabCut."""
+    """A boolean mask cropped to ``rel_box`` (relative xywh), by OpenCV's GrabCut.
+
+    Args:
+        image: an (H, W, 3) RGB ``uint8`` image.
+        rel_box: the seed box, relative ``[x, y, w, h]``.
+        iterations: GrabCut iterations (seeded, so repeatable).
+
+    Returns:
+        the foreground of the box's pixels (top-left corner floored, far
+        corner rounded).
+    """
     import cv2
 
     h, w = image.shape[:2]
@@ -73,7 +98,16 @@ def grabcut_mask(image: np.ndarray, rel_box, iterations: int = 3) -> np.ndarray:
 
 
 def detections(name: str, masks: bool = False, image: np.ndarray | None = None):
-    """The hand-drawn boxes of one photo as ``fo.Detections`` (GrabCut masks if asked)."""
+    """The hand-drawn boxes of one photo as ``fo.Detections`` (GrabCut masks if asked).
+
+    Args:
+        name: one of ``PHOTOS``.
+        masks: add a GrabCut mask to each box.
+        image: the photo's pixels, if already loaded (for ``masks``).
+
+    Returns:
+        the ``fo.Detections``.
+    """
     import fiftyone as fo
 
     if masks and image is None:
@@ -91,6 +125,16 @@ def build_dataset(name: str, folder: str | Path, persistent: bool = True, gt_mas
 
     An existing dataset of that name is deleted first. ``gt_masks=True`` adds
     GrabCut masks to the boxes, making them ground truth for mask evaluation.
+
+    Args:
+        name: the dataset name.
+        folder: where the JPEG files are written (see ``write_photos``).
+        persistent: make the dataset persistent.
+        gt_masks: add GrabCut masks to the boxes.
+        boxes_field: the ``Detections`` field of the boxes.
+
+    Returns:
+        the new ``fo.Dataset`` (with metadata computed).
     """
     import fiftyone as fo
 

@@ -33,6 +33,12 @@ class ModelChoice:
 
 
 def has_hub_token() -> bool:
+    """Whether a Hugging Face token is configured (login or ``HF_TOKEN``).
+
+    Returns:
+        True when ``huggingface_hub`` finds a token; False otherwise, also
+        when it is missing or fails.
+    """
     try:
         from huggingface_hub import get_token
 
@@ -46,6 +52,18 @@ def choose_model(checkpoint=None, variant=None, device=None) -> ModelChoice:
 
     ``checkpoint="random"`` forces random weights (``variant`` then defaults
     to ``"tiny"``). The Hugging Face hub is tried only when a token is set.
+
+    Args:
+        checkpoint: a checkpoint path, ``"random"``, or ``None`` to search.
+        variant: the model variant (default ``"full"``, or ``"tiny"`` for
+            random weights).
+        device: the torch device, passed on as is.
+
+    Returns:
+        the ``ModelChoice``.
+
+    Raises:
+        CheckpointNotFoundError: a given ``checkpoint`` file is missing.
     """
     from ..model.checkpoint import CheckpointNotFoundError, resolve_checkpoint
 
@@ -75,7 +93,20 @@ def run_demo(name: str = DEMO_NAME, folder: str | None = None, checkpoint=None, 
     """Build dataset ``name`` of six photos, label it from text, then mask its boxes.
 
     ``progress=False`` also hides FiftyOne's info lines (stdout stays free for JSON).
-    Returns ``(dataset, [text_summary, instance_summary], choice)``.
+
+    Args:
+        name: the dataset name (replaced if it exists).
+        folder: where the photos are written (default: under FiftyOne's
+            ``default_dataset_dir``).
+        checkpoint / variant / device: see ``choose_model``.
+        batch_size: images per forward pass.
+        output_dir: write masks as PNG files here (default: in the database).
+        app: launch the App on the dataset and wait for it to close.
+        echo: prints the progress lines.
+        progress: show progress bars.
+
+    Returns:
+        ``(dataset, [text_summary, instance_summary], choice)``.
     """
     import logging
 
@@ -125,7 +156,14 @@ def _with_notes(summary) -> str:
 
 def command(name: str) -> str:
     """``name`` as typed in this shell: bare when PATH finds this environment's
-    copy, else its path in this environment's bin dir (relative when under cwd)."""
+    copy, else its path in this environment's bin dir (relative when under cwd).
+
+    Args:
+        name: an executable of this environment (``"fo-sam3"``, ``"python"``).
+
+    Returns:
+        the shell-ready command.
+    """
     path = Path(sys.executable).parent / name
     if shutil.which(name) == str(path):
         return name
@@ -142,7 +180,15 @@ def _repo() -> Path | None:
 
 
 def next_steps(name: str = DEMO_NAME, choice: ModelChoice | None = None) -> list[str]:
-    """The commands to run next, each working as printed (no activated venv needed)."""
+    """The commands to run next, each working as printed (no activated venv needed).
+
+    Args:
+        name: the demo dataset's name.
+        choice: the demo's model (random weights add the matching flags).
+
+    Returns:
+        the lines to print, a heading first.
+    """
     model = ""
     if choice is not None and choice.random:
         model = f" --checkpoint random --variant {choice.variant} --confidence 0 --topk 2"

@@ -39,7 +39,11 @@ class Resolved:
 
 
 def zoo_candidates() -> list[Path]:
-    """Checkpoint files that FiftyOne's model zoo dir may hold."""
+    """Checkpoint files that FiftyOne's model zoo dir may hold.
+
+    Returns:
+        the candidate paths, existing or not (none when FiftyOne is unconfigured).
+    """
     try:
         import fiftyone as fo
 
@@ -60,6 +64,14 @@ def resolve_checkpoint(
     quick check that it answers (``HUB_TIMEOUT_S``); a copy in the Hugging
     Face cache is used even offline or with ``hub=False``. The token is never logged. Raises
     ``CheckpointNotFoundError`` (what was searched; how to fix it).
+
+    Args:
+        checkpoint: a file path, ``"random"``, or ``None`` to search.
+        hub: try downloading from the Hugging Face hub as a last resort.
+        token: a Hugging Face token (default: the configured one).
+
+    Returns:
+        a ``Resolved``: the path (``None`` for random weights) and its source.
     """
     if checkpoint is not None and str(checkpoint) == RANDOM:
         return Resolved(None, RANDOM)
@@ -98,7 +110,16 @@ def resolve_checkpoint(
 
 def read_state(path, mmap: bool = False) -> dict[str, torch.Tensor]:
     """A checkpoint file's state dict, loaded with ``weights_only=True`` (no
-    pickled code). Raises ``CorruptCheckpointError`` if it is not one."""
+    pickled code). Raises ``CorruptCheckpointError`` if it is not one.
+
+    Args:
+        path: the checkpoint file.
+        mmap: memory-map the tensors (falls back to a plain load for
+            non-zip files).
+
+    Returns:
+        the state dict on the CPU (a top-level ``"model"`` dict unwrapped).
+    """
     try:
         try:
             state = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
@@ -123,12 +144,28 @@ def read_state(path, mmap: bool = False) -> dict[str, torch.Tensor]:
 
 
 def load_state(path: Path) -> dict[str, torch.Tensor]:
-    """Load a checkpoint's state dict with ``weights_only=True`` (no pickled code)."""
+    """Load a checkpoint's state dict with ``weights_only=True`` (no pickled code).
+
+    Args:
+        path: the checkpoint file.
+
+    Returns:
+        the state dict (see ``read_state``).
+    """
     return read_state(path)
 
 
 def image_model_state(state: dict, with_tracker: bool) -> dict:
-    """Map a sam3.pt state dict (``detector.*``, ``tracker.*``) onto ``Sam3Image``."""
+    """Map a sam3.pt state dict (``detector.*``, ``tracker.*``) onto ``Sam3Image``.
+
+    Args:
+        state: a sam3.pt state dict.
+        with_tracker: also map ``tracker.*`` onto the interactive predictor
+            (for instance mode).
+
+    Returns:
+        the ``Sam3Image`` state dict (other keys dropped).
+    """
     out = {k[len("detector."):]: v for k, v in state.items() if k.startswith("detector.")}
     if with_tracker:
         out.update(
@@ -142,7 +179,15 @@ def image_model_state(state: dict, with_tracker: bool) -> dict:
 
 
 def save_checkpoint(model: torch.nn.Module, path: str | os.PathLike) -> Path:
-    """Write ``model`` (a ``Sam3Image``) in sam3.pt's key layout."""
+    """Write ``model`` (a ``Sam3Image``) in sam3.pt's key layout.
+
+    Args:
+        model: the model to save.
+        path: the file to write (parent directories are created).
+
+    Returns:
+        the written path.
+    """
     state = {}
     for k, v in model.state_dict().items():
         prefix = "inst_interactive_predictor.model."

@@ -15,6 +15,13 @@ def resolve_device(device=None) -> torch.device:
     """``device`` as a ``torch.device`` (``None``: CUDA when available, else CPU).
 
     Raises ``DeviceError`` with a plain sentence when it is malformed or absent.
+
+    Args:
+        device: ``None``, a device string (``"cpu"``, ``"cuda:1"``, ``"mps"``)
+            or a ``torch.device``.
+
+    Returns:
+        the checked ``torch.device``.
     """
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -38,7 +38,16 @@ def _http_problem(code: int) -> str | None:
 
 def hub_problem(token: str, timeout: float = HUB_TIMEOUT_S) -> str | None:
     """Why the gated file cannot be downloaded now (``None``: it can), within
-    ``timeout`` seconds in all (DNS included); the token is never part of it."""
+    ``timeout`` seconds in all (DNS included); the token is never part of it.
+
+    Args:
+        token: the Hugging Face token sent with a HEAD request for the file.
+        timeout: the time limit in seconds.
+
+    Returns:
+        a short reason (no access, HTTP error, unreachable, no answer), or
+        ``None``.
+    """
     url = f"{_endpoint()}/{HUB_REPO}/resolve/main/{CKPT_NAME}"
     result: list[str | None] = []
 
@@ -60,7 +69,11 @@ def hub_problem(token: str, timeout: float = HUB_TIMEOUT_S) -> str | None:
 
 
 def cached() -> Path | None:
-    """The hub's checkpoint if an earlier download left it in the Hugging Face cache."""
+    """The hub's checkpoint if an earlier download left it in the Hugging Face cache.
+
+    Returns:
+        its path, or ``None`` (also without ``huggingface_hub``).
+    """
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:
@@ -70,7 +83,14 @@ def cached() -> Path | None:
 
 
 def from_hub(token: str | None) -> tuple[Path | None, str]:
-    """The hub's checkpoint, downloaded, or ``(None, why not)``."""
+    """The hub's checkpoint, downloaded, or ``(None, why not)``.
+
+    Args:
+        token: a Hugging Face token (default: the configured one).
+
+    Returns:
+        ``(path, "")`` after a download, else ``(None, reason)``.
+    """
     try:
         from huggingface_hub import get_token, hf_hub_download
     except ImportError:

@@ -19,7 +19,12 @@ def _package_dir(name: str) -> Path | None:
 
 
 def candidate_paths() -> list[Path]:
-    """Local places that may hold the vocab, in search order."""
+    """Local places that may hold the vocab, in search order.
+
+    Returns:
+        the paths (``$FO_SAM3_BPE_PATH``, sam3's and open_clip's assets, then
+        the fo_sam3 cache), existing or not.
+    """
     paths = []
     if os.environ.get("FO_SAM3_BPE_PATH"):
         paths.append(Path(os.environ["FO_SAM3_BPE_PATH"]))
@@ -39,7 +44,18 @@ def _cache_path() -> Path:
 
 
 def find_vocab(download: bool = True) -> Path:
-    """Return a local vocab path, downloading it only when no local copy exists."""
+    """Return a local vocab path, downloading it only when no local copy exists.
+
+    Args:
+        download: fetch the file from OpenAI's CLIP repo into the cache when
+            no local copy exists.
+
+    Returns:
+        the vocab file's path.
+
+    Raises:
+        FileNotFoundError: no local copy, and no download (or it failed).
+    """
     for path in candidate_paths():
         if path.is_file():
             return path

@@ -32,7 +32,16 @@ class SegmentText(Sam3Operator):
     BUTTON = ("SAM3: segment", "auto_fix_high")
 
     def prompt_inputs(self, ctx, inputs):
-        """Fixed text prompts, or a field of them (``Sam3Operator.prompt_inputs``)."""
+        """Fixed text prompts, or a field of them (``Sam3Operator.prompt_inputs``).
+
+        Args:
+            ctx: the operator's execution context.
+            inputs: the form, to which the prompt source and text (or field
+                picker) are added.
+
+        Returns:
+            ``[text_field]`` when prompts come from a field, else ``[]``.
+        """
         if forms.add_prompt_source(inputs, ctx, TEXT_SOURCES, ("text_field",)) == "field":
             field = forms.add_field_picker(
                 inputs, ctx, "text_field", "Text field",
@@ -52,7 +61,17 @@ class SegmentText(Sam3Operator):
         return []
 
     def run(self, ctx, view, run_params, progress):
-        """``fo_sam3.segment`` in concept mode (``Sam3Operator.run``)."""
+        """``fo_sam3.segment`` in concept mode (``Sam3Operator.run``).
+
+        Args:
+            ctx: the operator's execution context (``text`` or ``text_field``).
+            view: the samples to label.
+            run_params: the output field and segment settings.
+            progress: FiftyOne's progress callback, or ``None``.
+
+        Returns:
+            the ``RunSummary`` of the text run.
+        """
         params = ctx.params
         if forms.prompt_source(params, TEXT_SOURCES, ("text_field",)) == "field":
             prompts = dict(text_field=str_param(params, "text_field"))
@@ -91,7 +110,15 @@ class SegmentBoxes(FieldPromptOperator):
                     BOX_TYPES)
 
     def prompt_inputs(self, ctx, inputs):
-        """The box field, the mode and, in concept mode, exemplars from the selection."""
+        """The box field, the mode and, in concept mode, exemplars from the selection.
+
+        Args:
+            ctx: the operator's execution context (its ``selected`` samples).
+            inputs: the form to extend.
+
+        Returns:
+            ``[box_field]``.
+        """
         fields = super().prompt_inputs(ctx, inputs)
         forms.add_radio(inputs, "mode", [(m, *BOX_MODES[m]) for m in PROMPT_MODES], "Mode")
         if (ctx.params.get("mode") or "concept") == "concept":
@@ -106,13 +133,34 @@ class SegmentBoxes(FieldPromptOperator):
         return fields
 
     def threshold_help(self, ctx):
-        """SAM's predicted IoU in instance mode (``Sam3Operator.threshold_help``)."""
+        """SAM's predicted IoU in instance mode (``Sam3Operator.threshold_help``).
+
+        Args:
+            ctx: the operator's execution context (its ``mode`` parameter).
+
+        Returns:
+            the help text for the chosen mode.
+        """
         if (ctx.params.get("mode") or "concept") == "instance":
             return INSTANCE_THRESHOLD
         return super().threshold_help(ctx)
 
     def run(self, ctx, view, run_params, progress):
-        """``fo_sam3.segment`` with the boxes, or with exemplars (``Sam3Operator.run``)."""
+        """``fo_sam3.segment`` with the boxes, or with exemplars (``Sam3Operator.run``).
+
+        Args:
+            ctx: the operator's execution context (``mode``, ``box_field``,
+                exemplar choices).
+            view: the images to segment.
+            run_params: where the masks go, and how they are made.
+            progress: a progress callback, or ``None``.
+
+        Returns:
+            the run's ``RunSummary``.
+
+        Raises:
+            ValueError: exemplars from the selection, but nothing selected.
+        """
         mode = ctx.params.get("mode") or "concept"
         box_field = str_param(ctx.params, "box_field")
         if mode == "concept" and ctx.params.get("selected_as_exemplars"):
@@ -137,11 +185,28 @@ class SegmentPoints(FieldPromptOperator):
                     POINT_TYPES)
 
     def threshold_help(self, ctx):
-        """SAM's predicted IoU (``Sam3Operator.threshold_help``)."""
+        """SAM's predicted IoU (``Sam3Operator.threshold_help``).
+
+        Args:
+            ctx: the operator's execution context (unused).
+
+        Returns:
+            ``INSTANCE_THRESHOLD``.
+        """
         return INSTANCE_THRESHOLD
 
     def run(self, ctx, view, run_params, progress):
-        """``fo_sam3.segment`` in instance mode (``Sam3Operator.run``)."""
+        """``fo_sam3.segment`` in instance mode (``Sam3Operator.run``).
+
+        Args:
+            ctx: the operator's execution context (``point_field``).
+            view: the images whose keypoints are segmented.
+            run_params: the output field and settings of the run.
+            progress: reports progress to the App, or ``None``.
+
+        Returns:
+            the ``RunSummary`` of the point run.
+        """
         return segment(view, run_params.label_field, point_field=str_param(ctx.params, "point_field"),
                        mode="instance", progress=progress, **run_params.segment_kwargs())
 
@@ -157,7 +222,14 @@ class RefineMasks(Sam3Operator):
     RUNNING = "Refining"
 
     def resolve_input(self, ctx):
-        """The masks and clicks to refine, in place: no output-field form (``Sam3Operator.resolve_input``)."""
+        """The masks and clicks to refine, in place: no output-field form (``Sam3Operator.resolve_input``).
+
+        Args:
+            ctx: the operator's execution context.
+
+        Returns:
+            the form, a ``types.Property``.
+        """
         inputs = types.Object()
         inputs.view_target(ctx, action_description=self.ACTION)
         forms.add_target_notice(inputs, ctx, self.UNIT, self.DONE)
@@ -171,7 +243,18 @@ class RefineMasks(Sam3Operator):
         return types.Property(inputs, view=types.View(label=self.LABEL, description=self.DESCRIPTION))
 
     def run(self, ctx, view, run_params, progress):
-        """``fo_sam3.refine`` (``Sam3Operator.run``)."""
+        """``fo_sam3.refine`` (``Sam3Operator.run``).
+
+        Args:
+            ctx: the operator's execution context (``point_field``).
+            view: the images whose masks are refined.
+            run_params: the masks' field (``label_field``) and the model
+                settings (overwrite/skip settings and the threshold are dropped).
+            progress: the progress callback, or ``None``.
+
+        Returns:
+            the ``RunSummary`` of the refinement.
+        """
         from .. import refine
 
         kw = run_params.segment_kwargs()

@@ -33,7 +33,14 @@ class TrackVideo(Sam3Operator):
                ("failed", "Failed"), ("frames", "Frames written"), ("detections", "Masks written"))
 
     def resolve_input(self, ctx):
-        """The form on a video dataset; only an error on others (``Sam3Operator.resolve_input``)."""
+        """The form on a video dataset; only an error on others (``Sam3Operator.resolve_input``).
+
+        Args:
+            ctx: the operator's execution context.
+
+        Returns:
+            the form's ``types.Property``.
+        """
         error = checks.media_error(ctx.dataset, "video") if ctx.dataset is not None else None
         if error is None:
             return super().resolve_input(ctx)
@@ -42,7 +49,15 @@ class TrackVideo(Sam3Operator):
         return types.Property(inputs, view=types.View(label=self.LABEL, description=self.DESCRIPTION))
 
     def prompt_inputs(self, ctx, inputs):
-        """Text, or frame-level box/point fields; the prompt frame and direction."""
+        """Text, or frame-level box/point fields; the prompt frame and direction.
+
+        Args:
+            ctx: the operator's execution context.
+            inputs: the form to add the prompt inputs to.
+
+        Returns:
+            the chosen frame-level prompt fields (``[]`` for text).
+        """
         used: list[str] = []
         if forms.add_prompt_source(inputs, ctx, SOURCES, LABEL_FIELDS) == "text":
             prop = inputs.str("text", required=True, label="Text prompt",
@@ -68,7 +83,18 @@ class TrackVideo(Sam3Operator):
         return used
 
     def run(self, ctx, view, run_params, progress):
-        """``fo_sam3.track`` (``Sam3Operator.run``)."""
+        """``fo_sam3.track`` (``Sam3Operator.run``).
+
+        Args:
+            ctx: the operator's execution context (prompts, ``prompt_frame``
+                (1-based), ``direction``).
+            view: the videos to track.
+            run_params: the output frame field and run settings.
+            progress: a progress callback, or ``None``.
+
+        Returns:
+            the tracking ``RunSummary`` (with ``frames``).
+        """
         from .. import track
 
         params = ctx.params

@@ -26,18 +26,35 @@ logger = logging.getLogger(__name__)
 
 
 def claims_collection():
-    """The claims collection in FiftyOne's database."""
+    """The claims collection in FiftyOne's database.
+
+    Returns:
+        the pymongo ``Collection`` ``COLLECTION``
+    """
     import fiftyone.core.odm.database as fod
 
     return fod.get_db_conn()[COLLECTION]
 
 
 def shard_key(job: str, shard) -> str:
+    """The claim document id of one shard of a job.
+
+    Args:
+        job: the job id
+        shard: the shard's index
+
+    Returns:
+        ``"<job>/<shard>"``
+    """
     return f"{job}/{shard}"
 
 
 def lease_seconds() -> float:
-    """``$FO_SAM3_CLAIM_LEASE_S`` or ``LEASE_S``."""
+    """``$FO_SAM3_CLAIM_LEASE_S`` or ``LEASE_S``.
+
+    Returns:
+        the lease in seconds
+    """
     return float(os.environ.get("FO_SAM3_CLAIM_LEASE_S") or LEASE_S)
 
 
@@ -60,7 +77,12 @@ class ShardClaim:
         self._thread: threading.Thread | None = None
 
     def try_acquire(self) -> bool:
-        """Take the claim if it is free or its holder is silent; atomic."""
+        """Take the claim if it is free or its holder is silent; atomic.
+
+        Returns:
+            whether the claim is now held (if not, ``holder`` is the holder's
+            document)
+        """
         from pymongo.errors import DuplicateKeyError
 
         db = claims_collection()
@@ -121,13 +143,21 @@ class ShardClaim:
             self.held = False
 
     def reason(self) -> str:
-        """Why the claim is not held (names the holder)."""
+        """Why the claim is not held (names the holder).
+
+        Returns:
+            a sentence naming the holder's operation, host and pid
+        """
         h = self.holder or {}
         return (f"shard {self.key} is being run by operation {h.get('op_id') or '?'} "
                 f"({h.get('host', '?')}, pid {h.get('pid', '?')}); not run twice")
 
     def not_run(self) -> dict:
-        """An operator result for a run that left the shard to its holder."""
+        """An operator result for a run that left the shard to its holder.
+
+        Returns:
+            a summary dict of zero counts, with ``reason()`` as its note
+        """
         return dict(done=0, skipped=0, failed=0, detections=0, notes=[self.reason()])
 
 

@@ -28,6 +28,11 @@ class QueuedJob:
 
 
 def new_job_id() -> str:
+    """A fresh random job id.
+
+    Returns:
+        8 hex digits
+    """
     return uuid.uuid4().hex[:8]
 
 

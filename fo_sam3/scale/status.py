@@ -47,7 +47,13 @@ class JobStatus:
     shards: list[ShardStatus] = field(default_factory=list)
 
     def counts(self) -> dict:
-        """Shards per run state, plus samples done/skipped/failed over completed shards."""
+        """Shards per run state, plus samples done/skipped/failed over completed shards.
+
+        Returns:
+            a dict: ``completed``, ``running``, ``queued``, ``failed`` (and any
+            other state), ``stale``, ``samples_done``, ``samples_skipped`` and
+            ``samples_failed``
+        """
         out = {s: 0 for s in (COMPLETED, RUNNING, QUEUED, FAILED)}
         for s in self.shards:
             out[s.state] = out.get(s.state, 0) + 1
@@ -57,6 +63,11 @@ class JobStatus:
         return out
 
     def as_dict(self) -> dict:
+        """Plain data, for JSON output.
+
+        Returns:
+            the job's fields, its shards as dicts, and ``counts``
+        """
         return dict(asdict(self), counts=self.counts())
 
 
@@ -68,7 +79,11 @@ def _ops():
 
 
 def server_now() -> datetime:
-    """The database server's time (naive UTC, like FiftyOne's timestamps)."""
+    """The database server's time (naive UTC, like FiftyOne's timestamps).
+
+    Returns:
+        the server's current ``datetime``
+    """
     import fiftyone.core.odm.database as fod
 
     return _naive(fod.get_db_conn().command("hello")["localTime"])

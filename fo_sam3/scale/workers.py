@@ -26,6 +26,12 @@ _DEVICE = re.compile(r"^(cpu|cuda(:\d+)?)$")
 def parse_devices(text: str) -> list[str]:
     """``"cuda:0,cuda:1"`` -> ``["cuda:0", "cuda:1"]``; ``cpu`` may repeat.
 
+    Args:
+        text: comma-separated devices (case and spaces ignored)
+
+    Returns:
+        the devices, lower-cased, one per launcher
+
     Raises:
         ValueError: an empty list or a device other than ``cpu``, ``cuda``, ``cuda:N``
     """
@@ -37,7 +43,16 @@ def parse_devices(text: str) -> list[str]:
 
 
 def device_env(device: str, threads: int | None = None) -> dict[str, str]:
-    """Environment that pins a launcher to ``device`` (and ``threads`` CPU threads)."""
+    """Environment that pins a launcher to ``device`` (and ``threads`` CPU threads).
+
+    Args:
+        device: ``cpu``, ``cuda`` (GPU 0) or ``cuda:N``
+        threads: ``OMP_NUM_THREADS``/``MKL_NUM_THREADS``, or ``None`` to
+            leave them unset
+
+    Returns:
+        the variables to add to the launcher's environment
+    """
     env = {"CUDA_VISIBLE_DEVICES": "" if device == "cpu" else (device.partition(":")[2] or "0")}
     if threads:
         env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
@@ -45,7 +60,15 @@ def device_env(device: str, threads: int | None = None) -> dict[str, str]:
 
 
 def launcher_command(heartbeat: int | None = HEARTBEAT_S) -> list[str]:
-    """``fiftyone delegated launch`` of this Python (``--monitor`` with a heartbeat)."""
+    """``fiftyone delegated launch`` of this Python (``--monitor`` with a heartbeat).
+
+    Args:
+        heartbeat: seconds between pings of a running operation; 0 or
+            ``None`` for no ``--monitor``
+
+    Returns:
+        the command's argv
+    """
     exe = Path(sys.executable).with_name("fiftyone")
     cmd = [str(exe)] if exe.is_file() else [sys.executable, "-c", "from fiftyone.core.cli import main; main()"]
     cmd += ["delegated", "launch"]
@@ -80,12 +103,24 @@ class Workers:
         self.started = [0.0] * len(self.devices)
 
     def start(self) -> "Workers":
+        """Start every launcher.
+
+        Returns:
+            this ``Workers``
+        """
         for i in range(len(self.devices)):
             self.start_one(i)
         return self
 
     def start_one(self, i: int) -> subprocess.Popen:
-        """(Re)start launcher ``i`` in its own process group."""
+        """(Re)start launcher ``i`` in its own process group.
+
+        Args:
+            i: the launcher's index in ``devices``
+
+        Returns:
+            its process
+        """
         env = {**os.environ, **self.env, **device_env(self.devices[i], self.threads[i]), "PYTHONUNBUFFERED": "1"}
         out = None
         if self.log_dir:
@@ -98,11 +133,24 @@ class Workers:
         return self.procs[i]
 
     def describe(self, i: int) -> str:
+        """Name launcher ``i`` for log lines.
+
+        Args:
+            i: the launcher's index (it must have been started)
+
+        Returns:
+            e.g. ``"worker 0 (cuda:0, pid 123)"``
+        """
         threads = f", {self.threads[i]} threads" if self.threads[i] else ""
         return f"worker {i} ({self.devices[i]}{threads}, pid {self.procs[i].pid})"
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Ctrl-C every launcher (a running operation's child is stopped too); kill stragglers."""
+        """Ctrl-C every launcher (a running operation's child is stopped too); kill stragglers.
+
+        Args:
+            timeout: seconds to wait, for all launchers together, before
+                killing the ones still alive (with their descendants)
+        """
         live = [p for p in self.procs if p is not None and p.poll() is None]
         for p in live:
             _signal_group(p, signal.SIGINT)
@@ -117,6 +165,13 @@ class Workers:
     def run(self, requeue_stale_after: float | None = None, check_s: float = 30.0, say=print) -> int:
         """Supervise until interrupted: restart launchers that die (unless at once),
         and re-queue stale shards every ``check_s`` seconds if ``requeue_stale_after``.
+
+        Args:
+            requeue_stale_after: seconds of silence that make a running shard
+                stale (see ``status.requeue_stale``); ``None`` or 0: never
+                re-queue
+            check_s: seconds between checks for stale shards
+            say: prints the status lines
 
         Returns:
             0 when stopped by Ctrl-C or SIGTERM, 1 when a launcher died at once
@@ -159,7 +214,11 @@ def _requeue(stale_after: float, say) -> None:
 
 
 def kill_tree(pid: int) -> None:
-    """SIGKILL a process and all its descendants (a monitored operation runs in its own session)."""
+    """SIGKILL a process and all its descendants (a monitored operation runs in its own session).
+
+    Args:
+        pid: the root process (already gone: nothing happens)
+    """
     import psutil
 
     try:

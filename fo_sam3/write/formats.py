@@ -55,23 +55,52 @@ def parse_outputs(output, tolerance=None) -> tuple[tuple[str, ...], float]:
 
 
 def output_fields(field: str, outputs) -> dict[str, str]:
-    """``{output: field name}`` of the derived fields (``<field>_seg``, ``<field>_polylines``)."""
+    """``{output: field name}`` of the derived fields (``<field>_seg``, ``<field>_polylines``).
+
+    Args:
+        field: the ``Detections`` field the outputs derive from.
+        outputs: output names (those without a field of their own are left out).
+
+    Returns:
+        the derived field of each output that has one.
+    """
     return {name: field + SUFFIXES[name] for name in outputs if name in SUFFIXES}
 
 
 def check_outputs(samples, field: str, outputs, overwrite: bool, skip_existing: bool) -> None:
-    """Refuse (before a run) derived fields that exist with another type, or without overwrite/skip_existing."""
+    """Refuse (before a run) derived fields that exist with another type, or without overwrite/skip_existing.
+
+    Args:
+        samples: the run's samples.
+        field: the run's ``Detections`` field.
+        outputs: the output names (see ``parse_outputs``).
+        overwrite / skip_existing: the run's settings, as for ``field``.
+    """
     for name, out in output_fields(field, outputs).items():
         prepare_output_field(samples, out, overwrite, skip_existing, FIELD_TYPES[name])
 
 
 def has_mask():
-    """A label filter: detections with a ``mask`` or a ``mask_path``."""
+    """A label filter: detections with a ``mask`` or a ``mask_path``.
+
+    Returns:
+        a ``ViewExpression`` for ``filter_labels``.
+    """
     return (F("mask") != None) | (F("mask_path") != None)  # noqa: E711
 
 
 def mask_targets_for(samples, field: str, out_field: str) -> dict[int, str]:
-    """The dataset's targets of ``out_field`` plus a new value (from 1) for each new label."""
+    """The dataset's targets of ``out_field`` plus a new value (from 1) for each new label.
+
+    Args:
+        samples: the samples whose labels need a value.
+        field: the ``Detections`` field whose labels are read.
+        out_field: the ``Segmentation`` field whose ``mask_targets`` are extended.
+
+    Returns:
+        ``{pixel value: label}``; existing values are kept, new labels get
+        values above the largest one.
+    """
     dataset = samples._dataset
     targets = {int(k): v for k, v in (dataset.mask_targets.get(out_field) or {}).items()}
     known = set(targets.values())
@@ -152,7 +181,15 @@ def segmentation(dets, frame_size, targets: dict[int, str], path: str | None = N
 
 
 def polylines(dets, tolerance: float = DEFAULT_TOLERANCE) -> fo.Polylines:
-    """Filled ``Polylines`` tracing each mask (``Detection.to_polyline``), without the ``rle`` attribute."""
+    """Filled ``Polylines`` tracing each mask (``Detection.to_polyline``), without the ``rle`` attribute.
+
+    Args:
+        dets: ``Detection``s with masks.
+        tolerance: the tracing tolerance, in pixels.
+
+    Returns:
+        the ``Polylines``, one per detection.
+    """
     out = []
     for det in dets:
         poly = det.to_polyline(tolerance=tolerance, filled=True)

@@ -27,7 +27,16 @@ class MaskStore:
         self.output_dir = output_dir
 
     def crops(self, logits: Sequence[torch.Tensor], height: int, width: int) -> Iterator[tuple[int, CroppedMask]]:
-        """``(k, CroppedMask)`` for each (h, w) logit map, on the logits' device (see ``crop_masks``)."""
+        """``(k, CroppedMask)`` for each (h, w) logit map, on the logits' device (see ``crop_masks``).
+
+        Args:
+            logits: the low-resolution mask logits of one image.
+            height / width: the original image size in pixels.
+
+        Returns:
+            an iterator of ``(index into logits, mask cut at the store's
+            threshold and cropped to its tight box)``.
+        """
         return crop_masks(logits, height, width, self.threshold)
 
     def clean(self, box, mask, width: int, height: int, cleanup: Cleanup | None,
@@ -51,7 +60,16 @@ class MaskStore:
         return clean_placed(box, mask, width, height, cleanup, tighten)
 
     def store(self, mask, sample_id: str, label_id) -> dict:
-        """The label attributes that hold ``mask``: ``{"mask": ...}`` or ``{"mask_path": ...}``."""
+        """The label attributes that hold ``mask``: ``{"mask": ...}`` or ``{"mask_path": ...}``.
+
+        Args:
+            mask: the boolean mask, cropped to the label's box.
+            sample_id / label_id: name the PNG file (with ``output_dir``).
+
+        Returns:
+            ``{"mask_path": the written PNG}`` with ``output_dir``, else
+            ``{"mask": the serialized array}``.
+        """
         if self.output_dir:
             return {"mask_path": write_png(mask, mask_file(self.output_dir, sample_id, label_id))}
         return {"mask": mask_bytes(mask)}
@@ -61,20 +79,45 @@ class ArrayMaskStore(MaskStore):
     """Keeps masks as arrays, for labels returned to FiftyOne (``SAM3Model``) rather than written."""
 
     def store(self, mask, sample_id: str, label_id) -> dict:
+        """The mask array itself, unless masks go to PNG files (``MaskStore.store``).
+
+        Args:
+            mask: the cropped boolean mask.
+            sample_id: the sample's id (for a PNG path).
+            label_id: the label's id (for a PNG path).
+
+        Returns:
+            ``{"mask": mask}`` (not serialized), or ``{"mask_path": ...}``.
+        """
         if self.output_dir:
             return super().store(mask, sample_id, label_id)
         return {"mask": mask}
 
 
 def doc_to_detection(doc: dict) -> "fo.Detection":
-    """A ``fo.Detection`` from a document built with an ``ArrayMaskStore`` (a new id)."""
+    """A ``fo.Detection`` from a document built with an ``ArrayMaskStore`` (a new id).
+
+    Args:
+        doc: a detection document (``_id``, ``_cls`` and ``None`` values are
+            dropped).
+
+    Returns:
+        the ``fo.Detection``.
+    """
     import fiftyone as fo
 
     return fo.Detection(**{k: v for k, v in doc.items() if k not in ("_id", "_cls") and v is not None})
 
 
 def labels_from_update(update) -> "fo.Detections":
-    """The ``fo.Detections`` of an ``Update`` whose ``value`` was built with an ``ArrayMaskStore``."""
+    """The ``fo.Detections`` of an ``Update`` whose ``value`` was built with an ``ArrayMaskStore``.
+
+    Args:
+        update: a sample ``Update`` of a ``Detections`` document.
+
+    Returns:
+        the ``fo.Detections``.
+    """
     import fiftyone as fo
 
     return fo.Detections(detections=[doc_to_detection(d) for d in update.value["detections"]])

@@ -53,20 +53,40 @@ def _too_large(reason: str) -> bool:
 
 
 def default_mask_dir(dataset, field: str) -> str:
-    """Where masks of documents over the size limit go when no ``output_dir`` is given."""
+    """Where masks of documents over the size limit go when no ``output_dir`` is given.
+
+    Args:
+        dataset: the dataset written to.
+        field: the label field.
+
+    Returns:
+        ``<default_dataset_dir>/fo_sam3_masks/<dataset name>/<field>``.
+    """
     import fiftyone as fo
 
     return os.path.join(fo.config.default_dataset_dir, "fo_sam3_masks", dataset.name, field)
 
 
 def encoded_size(update: Update) -> int:
-    """BSON bytes of the update's payload."""
+    """BSON bytes of the update's payload.
+
+    Args:
+        update: a sample's ``Update`` (its ``value``, ``patches`` or ``frames``).
+
+    Returns:
+        the payload's encoded size in bytes.
+    """
     payload = update.value or update.patches or {str(k): v for k, v in (update.frames or {}).items()}
     return len(bson.encode({"v": payload}))
 
 
 def move_masks_to_files(update: Update, folder: str) -> None:
-    """Replace each encoded ``mask`` of ``update`` by a PNG in ``folder`` (``mask_path``)."""
+    """Replace each encoded ``mask`` of ``update`` by a PNG in ``folder`` (``mask_path``).
+
+    Args:
+        update: the sample's ``Update``, changed in place.
+        folder: the mask folder (PNGs go to ``<folder>/<sample_id>/<label_id>.png``).
+    """
     from fiftyone.core.utils import deserialize_numpy_array
 
     for doc in update.label_docs():
@@ -116,7 +136,13 @@ class OutputStage:
 
     # -- producer side (the model's thread) ----------------------------------------------
     def submit(self, sample_id: str, filepath: str, payload) -> None:
-        """Queue one sample; blocks while the pool is busy (bounded memory)."""
+        """Queue one sample; blocks while the pool is busy (bounded memory).
+
+        Args:
+            sample_id: the sample's id.
+            filepath: its media path (for failure reports).
+            payload: the model output, passed to ``encode`` on the pool.
+        """
         self.check()
         fut = self.pool.submit(self.encode, payload)
         self._put((sample_id, filepath, fut))
@@ -141,6 +167,11 @@ class OutputStage:
         """Write everything queued (or drop it, with ``abort``), then stop; re-raises the writer's error.
 
         ``tick`` is called while waiting (to move a progress bar).
+
+        Args:
+            abort: drop what is queued and stop at once (the writer's error
+                is then not raised).
+            tick: called about every 0.2 s while waiting, or ``None``.
         """
         try:
             if not abort:

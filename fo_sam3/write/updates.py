@@ -38,7 +38,12 @@ class Update:
     size: int = 0  # encoded bytes, set by the output stage
 
     def label_docs(self) -> list[dict]:
-        """The label documents whose ``mask`` may move to a file (patches: their attrs)."""
+        """The label documents whose ``mask`` may move to a file (patches: their attrs).
+
+        Returns:
+            the documents of ``value`` or ``frames`` (the same objects), or for
+            ``patches`` new dicts of each label's attrs with its ``_id``.
+        """
         if self.value is not None:
             return list(self.value.get("detections", []))
         if self.patches is not None:
@@ -51,7 +56,15 @@ def _now() -> datetime:
 
 
 def sample_op(update: Update, field_name: str) -> UpdateOne:
-    """The single-document update of an image sample."""
+    """The single-document update of an image sample.
+
+    Args:
+        update: the sample's ``Update`` (``value`` or ``patches``).
+        field_name: the label field in the sample document.
+
+    Returns:
+        an ``UpdateOne`` that also sets ``last_modified_at``.
+    """
     now = _now()
     sid = ObjectId(update.sample_id)
     if update.value is not None:
@@ -65,7 +78,17 @@ def sample_op(update: Update, field_name: str) -> UpdateOne:
 
 
 def frame_ops(update: Update, field_name: str, dataset_id) -> list:
-    """Upserts of a video's frame documents (FiftyOne's frame layout)."""
+    """Upserts of a video's frame documents (FiftyOne's frame layout).
+
+    Args:
+        update: the video's ``Update`` (``frames``).
+        field_name: the label field in the frame documents.
+        dataset_id: the dataset's id, set on new frame documents.
+
+    Returns:
+        one ``UpdateOne`` per frame, plus an ``UpdateMany`` clearing the
+        field on the other frames when ``clear_other_frames``.
+    """
     now, sid = _now(), ObjectId(update.sample_id)
     ops = [
         UpdateOne(
