@@ -128,11 +128,14 @@ class _Windows:
     n: np.ndarray  # (n, size)
 
     def hits(self, lines: torch.Tensor) -> torch.Tensor:
-        """(n, max count) uint8: each extent index whose window line is true in ``lines`` (n, size)."""
+        """(n, max count) 0/1: each extent index whose window line is true in ``lines`` (n, size).
+
+        int32, which has atomic maxima on every device (``scatter_reduce_``).
+        """
         at = torch.as_tensor(self.index, device=lines.device).clamp(0, self.size - 1)
         count = torch.as_tensor(self.count, device=lines.device)
         inside = torch.arange(at.shape[1], device=lines.device) < count[:, None]
-        return (lines.gather(1, at) & inside).to(torch.uint8)
+        return (lines.gather(1, at) & inside).to(torch.int32)
 
     def used_mask(self, device) -> torch.Tensor:
         """(n, size) bool: window lines that some output index of the extent taps first."""
@@ -224,7 +227,7 @@ def _blend_boundary(buf, hits, cells, win, ys: _Windows, xs: _Windows, offsets, 
         buf.index_put_((at.reshape(-1),), hit.reshape(-1))
         for line, idx, any_ in ((hits[0], yy, _any(hit, 2)), (hits[1], xx, _any(hit, 1))):
             at = (kk * line.shape[1])[:, None] + idx
-            line.view(-1).scatter_reduce_(0, at.reshape(-1), any_.reshape(-1).to(torch.uint8), "amax")
+            line.view(-1).scatter_reduce_(0, at.reshape(-1), any_.reshape(-1).to(torch.int32), "amax")
 
 
 def _any(x: torch.Tensor, dim: int) -> torch.Tensor:
