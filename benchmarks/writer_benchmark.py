@@ -125,15 +125,16 @@ def old_label(item, found, threshold: float, box_source: str):
     """99a26e9's ``instances_to_detections``: one ``upsample_mask`` and one ``fo.Detection`` per instance."""
     import fiftyone as fo
 
-    from fo_sam3.convert.labels import detection_from_mask
+    from fo_sam3.convert.labels import box_and_mask
     from fo_sam3.convert.masks import upsample_mask
 
     dets = []
     for inst in found:
         query = item.task.prompts[inst.query]
         cropped = upsample_mask(inst.logits, item.height, item.width, threshold)
-        dets.append(detection_from_mask(cropped, inst.box_xyxy, item.width, item.height, box_source,
-                                        label=query.label, confidence=inst.score, query=query.name))
+        box, mask = box_and_mask(cropped, inst.box_xyxy, item.width, item.height, box_source)
+        dets.append(fo.Detection(bounding_box=box, mask=mask, label=query.label, confidence=inst.score,
+                                 query=query.name))
     return fo.Detections(detections=dets)
 
 

@@ -36,22 +36,6 @@ def rel_xywh_to_xyxy(boxes, width: int, height: int) -> np.ndarray:
     return xyxy * scale
 
 
-def xyxy_to_rel_xywh(boxes, width: int, height: int) -> np.ndarray:
-    """Absolute-pixel XYXY to FiftyOne relative ``[x, y, w, h]``.
-
-    Args:
-        boxes: (N, 4) (or one) pixel XYXY boxes, x1/y1 exclusive.
-        width / height: the image size in pixels.
-
-    Returns:
-        (N, 4) relative ``[x, y, w, h]`` boxes.
-    """
-    b = _as_boxes(boxes)
-    scale = np.array([width, height, width, height], dtype=np.float64)
-    rel = b / scale
-    return np.concatenate([rel[:, :2], rel[:, 2:] - rel[:, :2]], axis=1)
-
-
 def xyxy_to_norm_cxcywh(boxes, width: int, height: int) -> np.ndarray:
     """Absolute-pixel XYXY to SAM3's normalised centre-size boxes.
 
@@ -69,65 +53,6 @@ def xyxy_to_norm_cxcywh(boxes, width: int, height: int) -> np.ndarray:
     w = (b[:, 2] - b[:, 0]) / width
     h = (b[:, 3] - b[:, 1]) / height
     return np.stack([cx, cy, w, h], axis=1)
-
-
-def norm_cxcywh_to_xyxy(boxes, width: int, height: int) -> np.ndarray:
-    """SAM3's normalised centre-size boxes to absolute-pixel XYXY.
-
-    Args:
-        boxes: (N, 4) (or one) normalised ``[cx, cy, w, h]`` boxes.
-        width / height: the image size the boxes are scaled to, in pixels.
-
-    Returns:
-        (N, 4) float pixel XYXY boxes (not clipped).
-    """
-    b = _as_boxes(boxes)
-    half = b[:, 2:] / 2
-    xyxy = np.concatenate([b[:, :2] - half, b[:, :2] + half], axis=1)
-    return xyxy * np.array([width, height, width, height], dtype=np.float64)
-
-
-def clip_xyxy(boxes, width: int, height: int) -> np.ndarray:
-    """Clip absolute XYXY boxes to the image.
-
-    Args:
-        boxes: (N, 4) (or one) pixel XYXY boxes.
-        width: the largest x, in pixels.
-        height: the largest y, in pixels.
-
-    Returns:
-        a clipped (N, 4) copy.
-    """
-    b = _as_boxes(boxes).copy()
-    b[:, [0, 2]] = b[:, [0, 2]].clip(0, width)
-    b[:, [1, 3]] = b[:, [1, 3]].clip(0, height)
-    return b
-
-
-def box_area(boxes) -> np.ndarray:
-    """Area of XYXY boxes (zero for inverted boxes).
-
-    Args:
-        boxes: (N, 4) (or one) XYXY boxes.
-
-    Returns:
-        (N,) areas, in the boxes' units squared.
-    """
-    b = _as_boxes(boxes)
-    return (b[:, 2] - b[:, 0]).clip(0) * (b[:, 3] - b[:, 1]).clip(0)
-
-
-def valid_boxes(boxes) -> np.ndarray:
-    """Mask of finite boxes with positive width and height.
-
-    Args:
-        boxes: (N, 4) (or one) XYXY boxes.
-
-    Returns:
-        an (N,) boolean array, True for the valid boxes.
-    """
-    b = _as_boxes(boxes)
-    return np.isfinite(b).all(axis=1) & (b[:, 2] > b[:, 0]) & (b[:, 3] > b[:, 1])
 
 
 def pixel_box(rel_box, width: int, height: int) -> tuple[int, int, int, int]:

@@ -55,22 +55,6 @@ def box_and_mask(cropped: CroppedMask, model_xyxy, width: int, height: int,
     return rel_box_for_pixels(xyxy, width, height), crop_to_box(cropped, xyxy)
 
 
-def detection_from_mask(cropped: CroppedMask, model_xyxy, width: int, height: int,
-                        box_source: str = "mask", **fields) -> fo.Detection:
-    """A ``Detection`` whose ``mask`` is cropped to its ``bounding_box`` (see ``box_and_mask``).
-
-    Args:
-        cropped / model_xyxy / box_source: as for ``box_and_mask``.
-        width / height: the image size in pixels.
-        **fields: further ``Detection`` attributes (``label``, ``confidence``, ...).
-
-    Returns:
-        the ``fo.Detection``.
-    """
-    box, mask = box_and_mask(cropped, model_xyxy, width, height, box_source)
-    return fo.Detection(bounding_box=box, mask=mask, **fields)
-
-
 def full_mask(det: fo.Detection, width: int, height: int) -> np.ndarray:
     """The full-image boolean mask of a detection, placed as FiftyOne places it.
 
