@@ -85,19 +85,6 @@ def cli(capsys):
 
 
 @pytest.fixture
-def nothing_local(tmp_path, monkeypatch):
-    """No checkpoint anywhere on disk, HF_HUB_OFFLINE unset, an empty Hugging Face cache."""
-    import fiftyone as fo
-    from huggingface_hub import constants
-
-    for var in ("FO_SAM3_CHECKPOINT", "HF_HUB_OFFLINE", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_ENDPOINT"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(fo.config, "model_zoo_dir", str(tmp_path / "zoo"))
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
-
-
-@pytest.fixture
 def cuda_machine(monkeypatch):
     """A machine that reports CUDA (sam3's tracker asks for bf16 support when built there)."""
     import torch

@@ -87,7 +87,15 @@ def test_cuda_without_cuda_is_a_usage_error(cli, dataset, monkeypatch):
     assert not dataset.has_field("sam3")
 
 
-def test_no_checkpoint_fails_fast_in_cli_words(cli, dataset, nothing_local):
+def test_no_checkpoint_fails_fast_in_cli_words(cli, dataset, tmp_path, monkeypatch):
+    import fiftyone as fo
+    from huggingface_hub import constants
+
+    for var in ("FO_SAM3_CHECKPOINT", "HF_HUB_OFFLINE", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(fo.config, "model_zoo_dir", str(tmp_path / "zoo"))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
     start = time.monotonic()
     r = cli("label", dataset.name, "--text", "cat", "--no-progress")
     assert time.monotonic() - start < 3

@@ -7,17 +7,10 @@ for and run on the CPU, as with ``device="cpu"`` next to a busy GPU.
 
 from __future__ import annotations
 
-import pytest
 import torch
 from PIL import Image
 
 from fo_sam3.model import build_sam3, cpu_forward, needs_cpu_patches
-
-
-@pytest.fixture
-def cuda_machine(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
 
 
 def test_decision_follows_the_device(cuda_machine):

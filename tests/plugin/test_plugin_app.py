@@ -110,12 +110,18 @@ def test_the_form_says_how_many_samples(plugins_dir, dataset):
     assert empty.invalid and empty.error_message == "No samples in the current view: nothing to do"
 
 
-def test_without_a_checkpoint_the_form_offers_the_trial_model(plugins_dir, dataset, nothing_local, tmp_path,
-                                                               monkeypatch):
+def test_without_a_checkpoint_the_form_offers_the_trial_model(plugins_dir, dataset, tmp_path, monkeypatch):
+    import fiftyone as fo
+    from huggingface_hub import constants
+
     from fo_sam3.model import hub
 
-    assert hub.cached() is None  # an empty Hugging Face cache, not this machine's
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))  # not this machine's cache
+    assert hub.cached() is None
+    monkeypatch.delenv("FO_SAM3_CHECKPOINT", raising=False)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(fo.config, "model_zoo_dir", str(tmp_path / "zoo"))
     form = _form("segment_text", dataset)
     assert form["variant"].default == "tiny" and form["confidence"].default == 0.34
     assert form["model_warning"].view.label == "Trial model: the masks will be meaningless"

@@ -90,10 +90,9 @@ def test_kill_a_worker_mid_shard_then_requeue_labels_every_sample_once(shared, d
         victim = wait_for(lambda: _running(db, job), 120, "the first worker to claim a shard", every=0.05)
         # No write from here on (reads go on): the shard's run cannot write a sample, nor finish, however
         # fast the machine. The run itself says when it is under way: the first write of its process waits.
+        # Only this worker's processes write meanwhile; they are killed before writes resume.
         db.lock_writes()
         try:
-            pair = spawn(env, worker + ["--devices", "cpu,cpu", "--requeue-stale-after", "8",
-                                        "--log-dir", tmp_path / "pair"], tmp_path / "pair.out")
             k = ops.index(victim)
             try:
                 wait_for(lambda: _op_waits_on_a_write(db, solo.pid), 300, "the shard's run to write", every=0.2)
@@ -106,11 +105,17 @@ def test_kill_a_worker_mid_shard_then_requeue_labels_every_sample_once(shared, d
             db.unlock_writes()
         before = labeled(slices[k])  # none: the run was killed before it could write
         assert before < 20, before
+        pair = spawn(env, worker + ["--devices", "cpu,cpu", "--requeue-stale-after", "8",
+                                    "--log-dir", tmp_path / "pair"], tmp_path / "pair.out")
         pids = wait_for(lambda: re.findall(r"pid (\d+)\)", (tmp_path / "pair.out").read_text()), 30, "pair pids")
         for pid in pids:  # one launcher per device, pinned to it
             environ = psutil.Process(int(pid)).environ()
             assert (environ["CUDA_VISIBLE_DEVICES"], environ["OMP_NUM_THREADS"]) == ("", "1")
-        wait_for(lambda: {d["run_state"] for d in db.job_ops(job)} == {"completed"}, 300, "every shard to complete")
+        try:
+            wait_for(lambda: {d["run_state"] for d in db.job_ops(job)} == {"completed"}, 300, "every shard to complete")
+        except AssertionError as e:
+            states = [(d["run_state"], (d.get("result") or {}).get("error")) for d in db.job_ops(job)]
+            raise AssertionError(f"{e}: {states}\n{(tmp_path / 'pair.out').read_text()[-3000:]}") from None
         os.kill(pair.pid, signal.SIGINT)  # Ctrl-C: the supervisor stops its launchers
         assert pair.wait(timeout=60) == 0
     finally:
