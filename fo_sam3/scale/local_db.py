@@ -15,7 +15,14 @@ from pathlib import Path
 
 
 def fiftyone_mongod() -> Path:
-    """The ``mongod`` binary inside the installed ``fiftyone`` package (not imported)."""
+    """The ``mongod`` binary inside the installed ``fiftyone`` package (not imported).
+
+    Returns:
+        its path.
+
+    Raises:
+        FileNotFoundError: when the package has no ``mongod``.
+    """
     spec = importlib.util.find_spec("fiftyone")
     path = Path(spec.origin).parent / "db" / "bin" / "mongod"
     if not path.is_file():
@@ -81,7 +88,14 @@ class LocalMongo:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0) -> "LocalMongo":
-        """Start ``mongod`` and wait until it accepts connections."""
+        """Start ``mongod`` and wait until it accepts connections.
+
+        Args:
+            timeout: seconds to wait for it.
+
+        Returns:
+            this ``LocalMongo``.
+        """
         self.dbpath.mkdir(parents=True, exist_ok=True)
         log = open(self.dbpath / "mongod.log", "ab")
         self.proc = subprocess.Popen(
