@@ -41,6 +41,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_process(proc: subprocess.Popen, grace: float = 20.0) -> None:
+    """Terminate a process if it still runs, and kill it when it outlives ``grace``.
+
+    Args:
+        proc: the process.
+        grace: seconds it may take to exit after ``terminate``.
+    """
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def wait_ready(proc: subprocess.Popen, ready, timeout: float, what: str, every: float = 0.1) -> None:
     """Wait until a starting server answers.
 
@@ -113,14 +130,8 @@ class LocalMongo:
 
     def stop(self) -> None:
         """Terminate ``mongod`` (killed after 20 s)."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc)
 
     def __enter__(self) -> "LocalMongo":
         return self.start()

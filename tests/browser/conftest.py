@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from fo_sam3.scale.local_db import free_port, wait_ready
+from fo_sam3.scale.local_db import free_port, stop_process, wait_ready
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"  # Debian's package (make system installs it)
@@ -75,13 +75,8 @@ class AppServer:
         return self.log.read_text(errors="replace")[-n:] if self.log.exists() else ""
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc)
 
 
 @pytest.fixture(scope="session")
