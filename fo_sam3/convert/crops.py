@@ -3,23 +3,25 @@
 The reference is ``masks.upsample_mask`` (one mask, bilinear upsampling then a
 threshold); ``crop_masks`` gives the same pixels on the logits' device, copying
 whole low-res cells where the threshold cannot fall and blending only the
-pixels of boundary cells.
+pixels of boundary cells. A group of similar-sized instances costs a fixed
+number of tensor operations, none per instance: few kernel launches on a GPU,
+few hand-overs of Python's GIL between the output stage's threads on a CPU.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 import numpy as np
 import torch
 
-from .masks import CroppedMask, _source_index, to_host
+from .masks import CroppedMask, to_host
+from .upsampling import Windows, axis, blend_tables
 
-# Output pixels of one group (a boolean buffer), and of boundary blends at once.
+# Output pixels of one group's buffer, and of boundary blends at once.
 PIXEL_BUDGET = 1 << 23
 _EMPTY = np.zeros((0, 0), dtype=bool)
-_WASTE = 4.0  # a group's padded extents (its low-res windows) cover at most this times its pixels
+_WASTE = 3.0  # a group's padded extents cover at most this times its pixels
 
 
 def crop_masks(
@@ -34,13 +36,12 @@ def crop_masks(
     the four taps of one low-res cell: pixels of cells whose taps all lie
     clearly on one side of the threshold are copied from the cell, and only
     pixels of boundary cells are blended, with the float operations of
-    ``upsample_mask``, so the pixels equal ``upsample_mask``'s. The crops of
-    a group share one flat boolean buffer, the only array that reaches the
-    host (as packed bits from a GPU), where each is cut to its tight box.
+    ``upsample_mask``, so the pixels equal ``upsample_mask``'s. A group's
+    crops share one boolean buffer, the only array that reaches the host (as
+    packed bits from a GPU), where each is cut to its tight box.
 
     Args:
-        logits: (K, h, w) low-resolution mask logits, or K (h, w) maps
-            (not stacked: no copy).
+        logits: (K, h, w) low-resolution mask logits, or K (h, w) maps.
         height: original image height H.
         width: original image width W.
         threshold: logit threshold (``> threshold`` is inside).
@@ -51,104 +52,33 @@ def crop_masks(
         an iterator of ``(k, CroppedMask)``, every k in ``range(K)`` once,
         largest crops first; empty masks have a (0, 0) crop at (0, 0).
     """
-    maps = [m.float() for m in logits]
+    maps = [m if m.dtype == torch.float32 else m.float() for m in logits]
     if not maps:
         return
-    dev = maps[0].device
-    rows, cols = _Axis.of(height, maps[0].shape[0], dev), _Axis.of(width, maps[0].shape[1], dev)
-    row_max = torch.stack([m.amax(dim=1) for m in maps])
-    for k in torch.nonzero(row_max.isnan().any(dim=1)).flatten().tolist():
+    h_in, w_in = maps[0].shape
+    rows, cols = axis(height, h_in), axis(width, w_in)
+    row_max = torch.stack([m.amax(dim=1) for m in maps]).cpu().numpy()
+    for k in np.flatnonzero(np.isnan(row_max).any(axis=1)).tolist():
         inf = float("inf")  # a NaN tap makes a blend NaN, as -inf does: never inside
         maps[k] = maps[k].nan_to_num(nan=-inf, posinf=inf, neginf=-inf)
-        row_max[k] = maps[k].amax(dim=1)
-    row_hit = row_max > threshold
-    hit, top, bottom = (t.tolist() for t in _first_last(row_hit))
-    col_max = torch.stack([m[a:b].amax(dim=0) if h else m[0].new_full(m[0].shape, -float("inf"))
-                           for m, h, a, b in zip(maps, hit, top, bottom)])  # over the rows that can hit
-    has_r, r0, r1 = _first_last(rows.touches(row_hit))
-    has_c, c0, c1 = _first_last(cols.touches(col_max > threshold))
-    has = (has_r & has_c).cpu().numpy()
-    r0, r1, c0, c1 = (t.cpu().numpy() for t in (r0, r1, c0, c1))
-    hs, ws = r1 - r0, c1 - c0
+        row_max[k] = maps[k].amax(dim=1).cpu().numpy()
+    hit, top, bottom = _first_last(row_max > threshold)
+    no_hit = maps[0].new_full((w_in,), -float("inf"))
+    col_max = torch.stack([m[a:b].amax(dim=0) if h else no_hit  # over the rows that can hit
+                           for m, h, a, b in zip(maps, hit.tolist(), top.tolist(), bottom.tolist())])
+    has_r, r0, r1 = _first_last(rows.touches(row_max > threshold))
+    has_c, c0, c1 = _first_last(cols.touches(col_max.cpu().numpy() > threshold))
+    has, hs, ws = has_r & has_c, r1 - r0, c1 - c0
     for k in np.flatnonzero(~has).tolist():
         yield k, CroppedMask(0, 0, _EMPTY)
     live = sorted(np.flatnonzero(has).tolist(), key=lambda k: -int(hs[k]) * int(ws[k]))
     for group in _groups(live, hs, ws, budget, _WASTE):
         g = np.asarray(group)
-        yield from _crop_group(maps, group, rows.windows(r0[g], hs[g]), cols.windows(c0[g], ws[g]),
-                               threshold, budget)
+        yield from _crop_group(maps, g, rows.windows(r0[g], hs[g]), cols.windows(c0[g], ws[g]), threshold, budget)
 
 
-@dataclass(frozen=True)
-class _Axis:
-    """One image axis of a bilinear upsampling: each output index's first tap ``i0`` (the second
-    is ``i0 + 1``, clamped) and weight, on the device, and ``i0`` on the host."""
-
-    i0: torch.Tensor
-    weight: torch.Tensor
-    host: np.ndarray
-    n_in: int
-
-    @classmethod
-    def of(cls, out_size: int, in_size: int, device) -> "_Axis":
-        i0, _, weight = _source_index(out_size, in_size, device)
-        return cls(i0, weight, i0.cpu().numpy(), in_size)
-
-    def touches(self, hit: torch.Tensor) -> torch.Tensor:
-        """(K, out) bool: output indices with a tap on a line where ``hit`` (K, in) is true."""
-        either = hit | torch.cat([hit[:, 1:], hit[:, -1:]], dim=1)  # line i or i + 1 (clamped)
-        return either.index_select(1, self.i0)
-
-    def windows(self, start: np.ndarray, count: np.ndarray) -> "_Windows":
-        """The low-res windows of extents ``[start, start + count)`` (one per instance)."""
-        first, last = self.host[start], self.host[start + count - 1]
-        size = min(int((last - first).max()) + 2, self.n_in)  # lines used, + one for the +1 taps
-        at = np.minimum(first, self.n_in - size)  # kept inside the map
-        index = self.host[np.minimum(start[:, None] + np.arange(int(count.max())), len(self.host) - 1)] - at[:, None]
-        lines = at[:, None] + np.arange(size)
-        ends = np.searchsorted(self.host, np.stack([lines, lines + 1]))  # outputs tapping each line
-        lo = np.clip(ends[0] - start[:, None], 0, count[:, None])
-        n = np.clip(ends[1] - start[:, None], 0, count[:, None]) - lo
-        return _Windows(self, start, count, at, size, index, lo, n)
-
-
-@dataclass(frozen=True)
-class _Windows:
-    """Per instance of a group, along one axis: its extent ``[start, start + count)`` of output
-    indices, its window of ``size`` low-res lines from ``at``,
-    each output index's window line, and each window line's outputs ``[lo, lo + n)``."""
-
-    axis: _Axis
-    start: np.ndarray
-    count: np.ndarray
-    at: np.ndarray
-    size: int
-    index: np.ndarray  # (n, max count)
-    lo: np.ndarray  # (n, size)
-    n: np.ndarray  # (n, size)
-
-    def hits(self, lines: torch.Tensor) -> torch.Tensor:
-        """(n, max count) 0/1: each extent index whose window line is true in ``lines`` (n, size).
-
-        int32, which has atomic maxima on every device (``scatter_reduce_``).
-        """
-        at = torch.as_tensor(self.index, device=lines.device).clamp(0, self.size - 1)
-        count = torch.as_tensor(self.count, device=lines.device)
-        inside = torch.arange(at.shape[1], device=lines.device) < count[:, None]
-        return (lines.gather(1, at) & inside).to(torch.int32)
-
-    def used_mask(self, device) -> torch.Tensor:
-        """(n, size) bool: window lines that some output index of the extent taps first."""
-        return torch.as_tensor(self.n > 0, device=device)
-
-
-def _cell_all(x: torch.Tensor) -> torch.Tensor:
-    """Per low-res cell (i, j) of (n, h, w) bool: its four taps (i or i+1, j or j+1) all true."""
-    x = x & torch.cat([x[:, 1:], x[:, -1:]], dim=1)
-    return x & torch.cat([x[:, :, 1:], x[:, :, -1:]], dim=2)
-
-
-def _crop_group(maps, group, ys: _Windows, xs: _Windows, threshold, budget) -> Iterator[tuple[int, CroppedMask]]:
+def _crop_group(maps, group: np.ndarray, ys: Windows, xs: Windows, threshold: float,
+                budget: int) -> Iterator[tuple[int, CroppedMask]]:
     """Crop one group of instances: per-cell states spread to pixels, exact blends at boundaries.
 
     Output pixel (y, x) blends the four low-res taps of cell (i0[y], i0[x]).
@@ -156,78 +86,108 @@ def _crop_group(maps, group, ys: _Windows, xs: _Windows, threshold, budget) -> I
     pixels, one whose taps all lie clearly below it only outside pixels, so
     those pixels are copied from their cell. Pixels of the remaining
     (boundary) cells are blended with the same float operations as
-    ``upsample_mask``. All crops share one flat buffer: the only array that
-    reaches the host.
+    ``upsample_mask``. The group's crops are one (n, H, W) boolean buffer
+    (extents padded to the largest), the only array that reaches the host.
     """
-    dev = maps[0].device
-    corners = zip(group, ys.at.tolist(), xs.at.tolist())
+    dev, n = maps[0].device, len(group)
+    corners = zip(group.tolist(), ys.at.tolist(), xs.at.tolist())
     win = torch.stack([maps[k][a : a + ys.size, b : b + xs.size] for k, a, b in corners])
-    # Far above a blend's float rounding, also for subnormal taps.
-    margin = 1e-5 * (float(win.abs().max()) + abs(threshold)) + 1e-30
-    used = ys.used_mask(dev)[:, :, None] & xs.used_mask(dev)[:, None, :]
+    low, high = win.aminmax()
+    # The taps of (n, hl, wl) cells: each window's last line repeated, as a map's last line is
+    # (a window's last line is the map's, or only the +1 taps of its extent's last line).
+    win = torch.nn.functional.pad(win, (0, 1, 0, 1), mode="replicate")
+    # Far above a blend's float rounding, also for subnormal taps; infinite taps blend every cell.
+    margin = 1e-5 * (max(abs(float(low)), abs(float(high))) + abs(threshold)) + 1e-30
+    used = torch.as_tensor(ys.used[:, :, None] & xs.used[:, None, :], device=dev)
     inside = _cell_all(win > threshold + margin) & used
     boundary = ~(inside | _cell_all(win < threshold - margin)) & used
-    sizes = ys.count * xs.count
-    offsets = np.concatenate([[0], np.cumsum(sizes)])
-    buf = torch.empty(int(offsets[-1]), dtype=torch.bool, device=dev)
-    ry, cx = torch.as_tensor(ys.index, device=dev), torch.as_tensor(xs.index, device=dev)
-    flips = inside.transpose(1, 2).contiguous().unbind(0)  # (wl, hl) each: selecting rows is a fast copy
-    heights, widths = ys.count.tolist(), xs.count.tolist()
-    crops = buf.split(sizes.tolist())
-    for flip, y_at, x_at, out, h, w in zip(flips, ry.unbind(0), cx.unbind(0), crops, heights, widths):
-        spread = flip.index_select(0, x_at[:w]).t().contiguous()  # columns (transposed), then rows
-        torch.index_select(spread, 0, y_at[:h], out=out.view(h, w))
-    hits = ys.hits(_any(inside, 2)), xs.hits(_any(inside, 1))  # (n, extent) lines with inside pixels
-    _blend_boundary(buf, hits, torch.nonzero(boundary, as_tuple=True), win, ys, xs, offsets, threshold, budget)
-    # Tight boxes: has_y, y0, y1, has_x, x0, x1 per instance.
-    box = torch.stack([t for h in hits for t in _first_last(h > 0)]).cpu().numpy()
+    row_index, col_index = (torch.as_tensor(w.spread_index(), device=dev) for w in (ys, xs))
+    buf = _spread(inside, row_index, torch.as_tensor(xs.index, device=dev))
+    # Output rows and columns with inside pixels: those of lines with inside cells, then the blends'.
+    hits = (_spread_lines(_any(inside, 2), row_index), _spread_lines(_any(inside, 1), col_index.view(-1)))
+    cells = torch.nonzero(boundary, as_tuple=True)
+    if cells[0].numel():
+        _blend_boundary(buf, hits, cells, win, ys, xs, threshold, budget)
+    (has_y, y0, y1), (has_x, x0, x1) = (_first_last(h.view(n, -1).cpu().numpy()) for h in hits)
     host = to_host(buf)
-    for g, k in enumerate(group):
-        has_y, y0, y1, has_x, x0, x1 = box[:, g].tolist()
-        if not (has_y and has_x):
+    for g, k in enumerate(group.tolist()):
+        if not (has_y[g] and has_x[g]):
             yield k, CroppedMask(0, 0, _EMPTY)
             continue
-        block = host[offsets[g] : offsets[g + 1]].reshape(heights[g], widths[g])
-        crop = block[y0:y1, x0:x1].copy()  # its own memory, not a view that keeps the buffer
-        yield k, CroppedMask(int(xs.start[g]) + x0, int(ys.start[g]) + y0, crop)
+        crop = host[g, y0[g] : y1[g], x0[g] : x1[g]].copy()  # its own memory, not a view that keeps the buffer
+        yield k, CroppedMask(int(xs.start[g] + x0[g]), int(ys.start[g] + y0[g]), crop)
 
 
-def _blend_boundary(buf, hits, cells, win, ys: _Windows, xs: _Windows, offsets, threshold, budget) -> None:
-    """Write the pixels of boundary ``cells`` (k, i, j) into the flat crop buffer ``buf``, exactly,
-    and mark the rows and columns with inside pixels in ``hits`` ((n, rows), (n, columns)).
+def _cell_all(x: torch.Tensor) -> torch.Tensor:
+    """(n, h, w) cells of (n, h + 1, w + 1) taps: all four taps (i or i+1, j or j+1) true."""
+    return x[:, :-1, :-1] & x[:, 1:, :-1] & x[:, :-1, 1:] & x[:, 1:, 1:]
+
+
+def _spread(cells: torch.Tensor, row_index: torch.Tensor, col_index: torch.Tensor) -> torch.Tensor:
+    """(n, H, W) bool: each output pixel takes its cell's value from ``cells`` (n, hl, wl).
+
+    ``col_index`` (n, W) holds each output column's window column, ``row_index``
+    (n * H,) each output row's row of the (n * (hl + 1), W) column-spread cells
+    (``Windows.spread_index``); both point past an instance's extent at a line
+    of zeros. A gather along the columns at low-res height, then whole rows copied.
+    """
+    n, hl, _ = cells.shape
+    padded = torch.nn.functional.pad(cells, (0, 1, 0, 1)).view(torch.uint8)  # a zero line and column
+    spread_cols = padded.gather(2, col_index[:, None, :].expand(n, hl + 1, col_index.shape[1]))
+    spread_rows = spread_cols.view(n * (hl + 1), -1).index_select(0, row_index)
+    return spread_rows.view(n, -1, col_index.shape[1]).view(torch.bool)
+
+
+def _spread_lines(lines: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """(n * extent,) int32 flags of output indices from (n, size) window-line flags (``index`` as in
+    ``_spread``, flattened); int32 has atomic maxima on every device (``scatter_reduce_``)."""
+    return torch.nn.functional.pad(lines, (0, 1)).view(-1).index_select(0, index).to(torch.int32)
+
+
+def _blend_boundary(buf, hits, cells, win, ys: Windows, xs: Windows, threshold: float, budget: int) -> None:
+    """Write the pixels of boundary ``cells`` ((k, i, j) of the (n, hl, wl) cells) into the group's
+    (n, H, W) buffer, exactly, and flag the rows and columns they hit in ``hits`` ((n * H,),
+    (n * W,) int32).
 
     Each output row of a cell blends the cell's two tap rows, then each pixel
     blends that row's two column values: the operations of ``upsample_mask``.
     """
+    dev, (n, height, width), (_, hl1, wl1) = buf.device, buf.shape, win.shape
+    ty, tx = blend_tables(ys.axis, dev), blend_tables(xs.axis, dev)
     k, i, j = cells
-    if k.numel() == 0:
-        return
-    dev, (_, hl, wl) = win.device, win.shape
-    on = lambda a: torch.as_tensor(np.ascontiguousarray(a), device=dev).reshape(-1)  # noqa: E731
-    y_lo, y_n, x_lo, x_n = on(ys.lo), on(ys.n), on(xs.lo), on(xs.n)
-    r0, c0, width, start = on(ys.start), on(xs.start), on(xs.count), on(offsets[:-1])
-    bh, bw = int(ys.n.max()), int(xs.n.max())
-    dy, dx = torch.arange(bh, device=dev), torch.arange(bw, device=dev)
-    flat, pick = win.reshape(-1), lambda t, at: t.index_select(0, at)  # noqa: E731
-    step = max(1, budget // (16 * bh * bw))
-    for s in range(0, k.numel(), step):
-        kk, ii, jj = k[s : s + step], i[s : s + step], j[s : s + step]
-        i1, j1 = (ii + 1).clamp(max=hl - 1), (jj + 1).clamp(max=wl - 1)  # as the taps clamp at the map's end
-        a, b, c, d = (pick(flat, (kk * hl + r) * wl + q)[:, None] for r, q in ((ii, jj), (i1, jj), (ii, j1), (i1, j1)))
-        at_y, at_x = kk * hl + ii, kk * wl + jj
-        # A cell's rows and columns in the crop; a cell smaller than (bh, bw) repeats its last
-        # row/column, so those pixels are written twice with the same value.
-        yy = pick(y_lo, at_y)[:, None] + torch.minimum(dy, pick(y_n, at_y)[:, None] - 1)
-        xx = pick(x_lo, at_x)[:, None] + torch.minimum(dx, pick(x_n, at_x)[:, None] - 1)
-        w = ys.axis.weight[pick(r0, kk)[:, None] + yy]
-        v = xs.axis.weight[pick(c0, kk)[:, None] + xx][:, None, :]
-        left, right = (a * (1 - w) + b * w)[:, :, None], (c * (1 - w) + d * w)[:, :, None]
-        hit = (left * (1 - v) + right * v) > threshold
-        at = (pick(start, kk)[:, None] + yy * pick(width, kk)[:, None])[:, :, None] + xx[:, None, :]
-        buf.index_put_((at.reshape(-1),), hit.reshape(-1))
-        for line, idx, any_ in ((hits[0], yy, _any(hit, 2)), (hits[1], xx, _any(hit, 1))):
-            at = (kk * line.shape[1])[:, None] + idx
-            line.view(-1).scatter_reduce_(0, at.reshape(-1), any_.reshape(-1).to(torch.int32), "amax")
+    # Per instance: window origins, k * H - extent start, - extent start, k * W - extent start.
+    meta = np.stack([ys.at, xs.at, np.arange(n) * height - ys.start, -xs.start, np.arange(n) * width - xs.start])
+    m = torch.as_tensor(meta, device=dev).index_select(1, k)
+    # Per cell: its first tap in the padded windows, its map lines, its instance's offsets.
+    info = torch.stack([(k * hl1 + i) * wl1 + j, m[0] + i, m[1] + j, m[2], m[3], m[4]])
+    _blend(buf, hits, info, win, ty.main, tx.main, threshold, budget)
+    wide = [t.wide.index_select(0, info[a]) for t, a in ((ty, 1), (tx, 2)) if t.wide is not None]
+    if wide:  # cells of lines with more outputs than ``main`` holds (at a map's edge): all of them
+        picked = torch.nonzero(wide[0] if len(wide) == 1 else wide[0] | wide[1]).view(-1)
+        if picked.numel():
+            _blend(buf, hits, info.index_select(1, picked), win, ty.full, tx.full, threshold, budget)
+
+
+def _blend(buf, hits, info, win, rows, cols, threshold: float, budget: int) -> None:
+    """``_blend_boundary`` of the cells in ``info`` with the given ``BlendTables`` rows and columns.
+
+    Cells run along the last dimension, so every operation is a long vector.
+    """
+    (y_out, wy, wy1), (x_out, wx, wx1), width = rows, cols, buf.shape[2]
+    taps = torch.tensor([0, win.shape[2], 1, win.shape[2] + 1], device=buf.device)[:, None]  # (i|i+1, j|j+1)
+    flat, out = win.view(-1), buf.view(-1)
+    step = max(1, budget // (16 * y_out.shape[0] * x_out.shape[0]))
+    for s in range(0, info.shape[1], step):
+        tap, line_y, line_x, off_y, off_x, off_col = info[:, s : s + step].unbind(0)
+        a, b, c, d = flat.take(tap + taps).unbind(0)
+        w, w1 = wy.index_select(1, line_y), wy1.index_select(1, line_y)  # (bh, cells)
+        left, right = (a * w1 + b * w)[:, None], (c * w1 + d * w)[:, None]
+        v, v1 = wx.index_select(1, line_x), wx1.index_select(1, line_x)  # (bw, cells)
+        hit = (left * v1 + right * v) > threshold  # (bh, bw, cells)
+        row, x = y_out.index_select(1, line_y) + off_y, x_out.index_select(1, line_x)  # k * H + y; x
+        out.scatter_(0, ((row * width)[:, None] + (x + off_x)).view(-1), hit.view(-1))  # repeats: one value
+        hits[0].scatter_reduce_(0, row.view(-1), _any(hit, 1).view(-1).int(), "amax")
+        hits[1].scatter_reduce_(0, (x + off_col).view(-1), _any(hit, 0).view(-1).int(), "amax")
 
 
 def _any(x: torch.Tensor, dim: int) -> torch.Tensor:
@@ -235,25 +195,22 @@ def _any(x: torch.Tensor, dim: int) -> torch.Tensor:
     return x.view(torch.uint8).amax(dim=dim).bool()
 
 
-def _first_last(hits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per row of a (K, N) bool: any, first True index, last True index + 1."""
-    n = hits.shape[1]
-    any_ = _any(hits, 1)
-    first = hits.float().argmax(dim=1)
-    last = n - hits.flip(1).float().argmax(dim=1)
-    return any_, first, last
+def _first_last(hits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of a (K, N) host array of flags: any, first set index, last set index + 1."""
+    return hits.any(axis=1), hits.argmax(axis=1), hits.shape[1] - hits[:, ::-1].argmax(axis=1)
 
 
 def _groups(order: list[int], hs: np.ndarray, ws: np.ndarray, budget: int, waste: float) -> Iterator[list[int]]:
-    """Consecutive instances (largest first) whose crops fit ``budget`` pixels together and whose
-    extents, padded to the group's largest (as their low-res windows are), cover at most
-    ``waste`` times their own pixels."""
+    """Consecutive instances (largest first) whose extents, padded to the group's largest (as
+    their buffer and low-res windows are), fit ``budget`` pixels and cover at most ``waste``
+    times their own pixels."""
     group: list[int] = []
     gh = gw = real = 0
     for k in order:
         h, w = int(hs[k]), int(ws[k])
         area, gh2, gw2 = h * w, max(gh, h), max(gw, w)
-        if group and (real + area > budget or (len(group) + 1) * gh2 * gw2 > waste * (real + area)):
+        padded = (len(group) + 1) * gh2 * gw2
+        if group and (padded > budget or padded > waste * (real + area)):
             yield group
             group, gh2, gw2, real = [], h, w, 0
         group.append(k)
