@@ -21,7 +21,8 @@ from .upsampling import Windows, axis, blend_tables
 # Output pixels of one group's buffer, and of boundary blends at once.
 PIXEL_BUDGET = 1 << 23
 _EMPTY = np.zeros((0, 0), dtype=bool)
-_WASTE = 3.0  # a group's padded extents cover at most this times its pixels
+_GROUP_COST = 400_000  # a group's fixed work, in padded output pixels (for ``_groups``)
+_WASTE = 4.0  # no group's padded extents cover more than this times its pixels
 
 
 def crop_masks(
@@ -72,7 +73,7 @@ def crop_masks(
     for k in np.flatnonzero(~has).tolist():
         yield k, CroppedMask(0, 0, _EMPTY)
     live = sorted(np.flatnonzero(has).tolist(), key=lambda k: -int(hs[k]) * int(ws[k]))
-    for group in _groups(live, hs, ws, budget, _WASTE):
+    for group in _groups(live, hs, ws, budget):
         g = np.asarray(group)
         yield from _crop_group(maps, g, rows.windows(r0[g], hs[g]), cols.windows(c0[g], ws[g]), threshold, budget)
 
@@ -200,20 +201,30 @@ def _first_last(hits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return hits.any(axis=1), hits.argmax(axis=1), hits.shape[1] - hits[:, ::-1].argmax(axis=1)
 
 
-def _groups(order: list[int], hs: np.ndarray, ws: np.ndarray, budget: int, waste: float) -> Iterator[list[int]]:
-    """Consecutive instances (largest first) whose extents, padded to the group's largest (as
-    their buffer and low-res windows are), fit ``budget`` pixels and cover at most ``waste``
-    times their own pixels."""
-    group: list[int] = []
-    gh = gw = real = 0
-    for k in order:
-        h, w = int(hs[k]), int(ws[k])
-        area, gh2, gw2 = h * w, max(gh, h), max(gw, w)
-        padded = (len(group) + 1) * gh2 * gw2
-        if group and (padded > budget or padded > waste * (real + area)):
-            yield group
-            group, gh2, gw2, real = [], h, w, 0
-        group.append(k)
-        gh, gw, real = gh2, gw2, real + area
-    if group:
-        yield group
+def _groups(order: list[int], hs: np.ndarray, ws: np.ndarray, budget: int,
+            group_cost: int = _GROUP_COST) -> list[list[int]]:
+    """Split ``order`` (instances, largest first) into consecutive groups at the least cost.
+
+    A group's extents are padded to its largest height and width (its buffer
+    and low-res windows are); its cost is those padded pixels plus
+    ``group_cost`` for its fixed work. Each group's padded pixels fit
+    ``budget`` (a single larger instance is a group alone). Groups padded to
+    more than ``_WASTE`` times their pixels are not considered.
+    """
+    h, w = [int(hs[k]) for k in order], [int(ws[k]) for k in order]
+    best, cut = [0] + [float("inf")] * len(order), [0] * (len(order) + 1)
+    for end in range(1, len(order) + 1):
+        gh = gw = real = 0
+        for start in range(end - 1, -1, -1):
+            gh, gw = (gh if gh > h[start] else h[start]), (gw if gw > w[start] else w[start])
+            real += h[start] * w[start]
+            padded = (end - start) * gh * gw
+            if start < end - 1 and (padded > budget or padded > _WASTE * real):
+                break  # a longer group pads more
+            if best[start] + group_cost + padded < best[end]:
+                best[end], cut[end] = best[start] + group_cost + padded, start
+    groups, end = [], len(order)
+    while end:
+        groups.append(order[cut[end] : end])
+        end = cut[end]
+    return groups[::-1]

@@ -49,7 +49,7 @@ def box_and_mask(cropped: CroppedMask, model_xyxy, width: int, height: int,
         ``(bounding_box, mask)``: a relative ``[x, y, w, h]`` and the boolean
         mask of exactly that box's ``pixel_box`` size.
     """
-    if box_source == "mask" and cropped.mask.size and cropped.mask.any():
+    if box_source == "mask" and cropped.mask.size:  # a tight crop: not empty means a pixel
         return rel_box_for_pixels(cropped.xyxy, width, height), cropped.mask
     xyxy = round_box(model_xyxy, width, height)
     return rel_box_for_pixels(xyxy, width, height), crop_to_box(cropped, xyxy)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .upsampling import source_index
+
 # Rows of the output computed at once: bounds the float temporaries.
 _ROW_CHUNK = 512
 
@@ -46,15 +48,6 @@ class CroppedMask:
         x0, y0, x1, y1 = self.xyxy
         full[y0:y1, x0:x1] = self.mask
         return full
-
-
-def _source_index(out_size: int, in_size: int, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """PyTorch's bilinear (align_corners=False) source indices and weights."""
-    scale = in_size / out_size
-    src = ((torch.arange(out_size, device=device, dtype=torch.float32) + 0.5) * scale - 0.5).clamp(min=0)
-    i0 = src.floor().long().clamp(max=in_size - 1)
-    i1 = (i0 + 1).clamp(max=in_size - 1)
-    return i0, i1, src - i0
 
 
 def _support(axis_hits: torch.Tensor, i0: torch.Tensor, i1: torch.Tensor) -> torch.Tensor:
@@ -96,8 +89,8 @@ def upsample_mask(logits: torch.Tensor, height: int, width: int, threshold: floa
     """
     logits = logits.float()
     in_h, in_w = logits.shape
-    yi0, yi1, ly = _source_index(height, in_h, logits.device)
-    xi0, xi1, lx = _source_index(width, in_w, logits.device)
+    yi0, yi1, ly = source_index(height, in_h, logits.device)
+    xi0, xi1, lx = source_index(width, in_w, logits.device)
     pos = logits > threshold
     # A bilinear blend exceeds the threshold only if one of its taps does.
     rows = torch.nonzero(_support(pos.any(dim=1), yi0, yi1)).flatten()

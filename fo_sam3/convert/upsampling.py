@@ -9,7 +9,25 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .masks import _source_index
+
+
+def source_index(out_size: int, in_size: int, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """PyTorch's bilinear (``align_corners=False``) taps and weights along one axis.
+
+    Args:
+        out_size: output pixels along the axis.
+        in_size: low-res lines along the axis.
+        device: where the tensors go.
+
+    Returns:
+        ``(i0, i1, weight)``: each output index's two low-res lines (int64,
+        ``i1 = i0 + 1`` clamped) and the weight of ``i1`` (float32).
+    """
+    scale = in_size / out_size
+    src = ((torch.arange(out_size, device=device, dtype=torch.float32) + 0.5) * scale - 0.5).clamp(min=0)
+    i0 = src.floor().long().clamp(max=in_size - 1)
+    i1 = (i0 + 1).clamp(max=in_size - 1)
+    return i0, i1, src - i0
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,12 +45,28 @@ class Axis:
     n_in: int
 
     def touches(self, hit: np.ndarray) -> np.ndarray:
-        """(K, out) bool: output indices with a tap on a line where ``hit`` (K, in) is true."""
+        """Output indices with a tap on a hit line.
+
+        Args:
+            hit: (K, in) bool, per map the low-res lines with a logit above the threshold.
+
+        Returns:
+            (K, out) bool.
+        """
         either = hit | np.concatenate([hit[:, 1:], hit[:, -1:]], axis=1)  # line i or i + 1 (clamped)
         return either[:, self.i0]
 
     def windows(self, start: np.ndarray, count: np.ndarray) -> "Windows":
-        """The low-res windows of extents ``[start, start + count)`` (one per instance)."""
+        """The low-res windows of output extents, one per instance.
+
+        Args:
+            start: (n,) first output index of each extent.
+            count: (n,) output indices in each extent (at least 1).
+
+        Returns:
+            the ``Windows``: a common number of lines, each holding both taps
+            of every output of its extent.
+        """
         first, last = self.i0[start], self.i0[start + count - 1]
         size = min(int((last - first).max()) + 2, self.n_in)  # lines used, + one for the +1 taps
         at = np.minimum(first, self.n_in - size)  # kept inside the map
@@ -60,7 +94,11 @@ class Windows:
     used: np.ndarray  # (n, size) bool
 
     def spread_index(self) -> np.ndarray:
-        """(n * max count,) rows of a (n * (size + 1), ...) stack of padded windows, one per output index."""
+        """Each output index's row in a stack of windows padded with a zero line.
+
+        Returns:
+            (n * max count,) rows of a (n * (size + 1), ...) stack.
+        """
         return (self.index + (self.size + 1) * np.arange(len(self.index))[:, None]).reshape(-1)
 
 
@@ -75,7 +113,7 @@ def axis(out_size: int, in_size: int) -> Axis:
     Returns:
         the ``Axis``.
     """
-    i0, _, weight = _source_index(out_size, in_size, "cpu")
+    i0, _, weight = source_index(out_size, in_size, "cpu")
     i0 = i0.numpy()
     return Axis(i0, weight.numpy(), np.searchsorted(i0, np.arange(in_size + 1)), in_size)
 
