@@ -13,7 +13,8 @@ blobs covering 0.1%-10% of the image go through
 
 into real FiftyOne datasets (one fresh dataset per timed run, so both write
 into documents of the same size), and prints JSON: masks/s of each path and
-their ratio. Both paths must write the same masks: every stored mask is
+their ratio (best runs, medians, and the median of each repeat's back-to-back
+ratio, the figure least moved by a shared machine's drifts). Both paths must write the same masks: every stored mask is
 compared, and a few samples' masks are also rendered at full size with
 FiftyOne (``Detection.to_segmentation``) and compared pixel for pixel.
 
@@ -286,7 +287,7 @@ def _profile(fn, top: int) -> dict:
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="writer_benchmark", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--images", type=int, default=32, help="images written per timed run (default 32)")
+    ap.add_argument("--images", type=int, default=128, help="images written per timed run (default 128)")
     ap.add_argument("--instances", type=int, default=40, help="instances (masks) per image (default 40)")
     ap.add_argument("--width", type=int, default=None,
                     help="image width; with --height, every image has this size (default: cycle 640x480, "
@@ -297,8 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "SegmentConfig.encode_workers=None)")
     ap.add_argument("--distinct", type=int, default=8,
                     help="distinct images of synthetic logits, cycled over --images (bounds memory; default 8)")
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="timed runs of each path, alternating old/new; the best is reported (default 1)")
+    ap.add_argument("--repeat", type=int, default=5,
+                    help="timed runs of each path, old and new back to back, alternating which goes first; "
+                         "the best, the medians and the median of the paired ratios are reported (default 5)")
     ap.add_argument("--warmup", type=int, default=2, help="images each path writes once before timing (default 2)")
     ap.add_argument("--box-source", default="mask", choices=["mask", "model"], help="SegmentConfig.box_source")
     ap.add_argument("--render", type=int, default=3,

@@ -220,7 +220,7 @@ def _groups(order: list[int], hs: np.ndarray, ws: np.ndarray, budget: int,
             real += h[start] * w[start]
             padded = (end - start) * gh * gw
             if start < end - 1 and (padded > budget or padded > _WASTE * real):
-                break  # a longer group pads more
+                break  # longer groups are not considered
             if best[start] + group_cost + padded < best[end]:
                 best[end], cut[end] = best[start] + group_cost + padded, start
     groups, end = [], len(order)
