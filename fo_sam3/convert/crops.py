@@ -23,11 +23,12 @@ PIXEL_BUDGET = 1 << 23
 _EMPTY = np.zeros((0, 0), dtype=bool)
 _GROUP_COST = 400_000  # a group's fixed work, in padded output pixels (for ``_groups``)
 _WASTE = 4.0  # no group's padded extents cover more than this times its pixels
+_DENSE_PIXELS = 1 << 15  # on a CPU, groups of up to this many padded pixels blend every pixel
 
 
 def crop_masks(
     logits: torch.Tensor | Sequence[torch.Tensor], height: int, width: int, threshold: float = 0.0,
-    budget: int = PIXEL_BUDGET,
+    budget: int = PIXEL_BUDGET, dense_pixels: int | None = None,
 ) -> Iterator[tuple[int, CroppedMask]]:
     """Upsample, threshold and crop many low-resolution masks of one image, batched.
 
@@ -48,6 +49,9 @@ def crop_masks(
         threshold: logit threshold (``> threshold`` is inside).
         budget: output pixels computed at once (a single larger instance is
             computed alone); bounds device memory.
+        dense_pixels: groups of up to this many padded output pixels blend
+            every pixel, larger ones only boundary cells (the same pixels
+            either way); ``None``: 32768 on a CPU, ``budget`` elsewhere.
 
     Returns:
         an iterator of ``(k, CroppedMask)``, every k in ``range(K)`` once,
@@ -73,26 +77,69 @@ def crop_masks(
     for k in np.flatnonzero(~has).tolist():
         yield k, CroppedMask(0, 0, _EMPTY)
     live = sorted(np.flatnonzero(has).tolist(), key=lambda k: -int(hs[k]) * int(ws[k]))
+    if dense_pixels is None:
+        dense_pixels = _DENSE_PIXELS if maps[0].device.type == "cpu" else budget
     for group in _groups(live, hs, ws, budget):
         g = np.asarray(group)
-        yield from _crop_group(maps, g, rows.windows(r0[g], hs[g]), cols.windows(c0[g], ws[g]), threshold, budget)
+        ys, xs = rows.windows(r0[g], hs[g]), cols.windows(c0[g], ws[g])
+        yield from _crop_group(maps, g, ys, xs, threshold, budget, dense_pixels)
 
 
-def _crop_group(maps, group: np.ndarray, ys: Windows, xs: Windows, threshold: float,
-                budget: int) -> Iterator[tuple[int, CroppedMask]]:
-    """Crop one group of instances: per-cell states spread to pixels, exact blends at boundaries.
+def _crop_group(maps, group: np.ndarray, ys: Windows, xs: Windows, threshold: float, budget: int,
+                dense_pixels: int) -> Iterator[tuple[int, CroppedMask]]:
+    """Crop one group of instances into one (n, H, W) boolean buffer (extents padded to the
+    largest), the only array that reaches the host, where each crop is cut to its tight box.
+
+    Groups of up to ``dense_pixels`` padded pixels blend all their pixels
+    (``_blend_all``: few operations, the choice where pixels are cheap and
+    operations are not, as on a GPU); the others blend only the pixels of
+    boundary cells (``_blend_sparse``, whose blends are chunked by ``budget``).
+    """
+    n = len(group)
+    corners = zip(group.tolist(), ys.at.tolist(), xs.at.tolist())
+    win = torch.stack([maps[k][a : a + ys.size, b : b + xs.size] for k, a, b in corners])
+    if n * ys.index.shape[1] * xs.index.shape[1] <= dense_pixels:
+        buf = _blend_all(torch.nn.functional.pad(win, (0, 1, 0, 1), mode="replicate"), ys, xs, threshold)
+        hits = (_any(buf, 2), _any(buf, 1))
+    else:
+        buf, hits = _blend_sparse(win, ys, xs, threshold, budget)
+    (has_y, y0, y1), (has_x, x0, x1) = (_first_last(h.view(n, -1).cpu().numpy()) for h in hits)
+    host = to_host(buf)
+    for g, k in enumerate(group.tolist()):
+        if not (has_y[g] and has_x[g]):
+            yield k, CroppedMask(0, 0, _EMPTY)
+            continue
+        crop = host[g, y0[g] : y1[g], x0[g] : x1[g]].copy()  # its own memory, not a view that keeps the buffer
+        yield k, CroppedMask(int(xs.start[g] + x0[g]), int(ys.start[g] + y0[g]), crop)
+
+
+def _blend_all(win: torch.Tensor, ys: Windows, xs: Windows, threshold: float) -> torch.Tensor:
+    """(n, H, W) bool: every pixel of the group's extents blended as ``upsample_mask`` blends
+    it (rows, then columns) from the (n, hl + 1, wl + 1) windows with their +1 lines; pixels
+    past an instance's extent are False. A fixed handful of operations."""
+    n, _, wl1 = win.shape
+    (ry, wy, in_y), (cx, wx, in_x) = (w.dense_taps(win.device) for w in (ys, xs))
+    height, width = ry.shape[1], cx.shape[1]
+    w = wy[:, :, None]
+    top, bottom = (win.gather(1, (ry + d)[:, :, None].expand(n, height, wl1)) for d in (0, 1))
+    rows = top * (1 - w) + bottom * w  # (n, H, wl + 1)
+    v = wx[:, None, :]
+    left, right = (rows.gather(2, (cx + d)[:, None, :].expand(n, height, width)) for d in (0, 1))
+    return ((left * (1 - v) + right * v) > threshold) & in_y[:, :, None] & in_x[:, None, :]
+
+
+def _blend_sparse(win: torch.Tensor, ys: Windows, xs: Windows, threshold: float, budget: int):
+    """The group's (n, H, W) bool buffer and its (rows, columns) hit flags, blending only the
+    pixels of boundary cells.
 
     Output pixel (y, x) blends the four low-res taps of cell (i0[y], i0[x]).
     A cell whose taps all lie clearly above the threshold gives only inside
     pixels, one whose taps all lie clearly below it only outside pixels, so
     those pixels are copied from their cell. Pixels of the remaining
     (boundary) cells are blended with the same float operations as
-    ``upsample_mask``. The group's crops are one (n, H, W) boolean buffer
-    (extents padded to the largest), the only array that reaches the host.
+    ``upsample_mask``.
     """
-    dev, n = maps[0].device, len(group)
-    corners = zip(group.tolist(), ys.at.tolist(), xs.at.tolist())
-    win = torch.stack([maps[k][a : a + ys.size, b : b + xs.size] for k, a, b in corners])
+    dev = win.device
     low, high = win.aminmax()
     # The taps of (n, hl, wl) cells: each window's last line repeated, as a map's last line is
     # (a window's last line is the map's, or only the +1 taps of its extent's last line).
@@ -109,14 +156,7 @@ def _crop_group(maps, group: np.ndarray, ys: Windows, xs: Windows, threshold: fl
     cells = torch.nonzero(boundary, as_tuple=True)
     if cells[0].numel():
         _blend_boundary(buf, hits, cells, win, ys, xs, threshold, budget)
-    (has_y, y0, y1), (has_x, x0, x1) = (_first_last(h.view(n, -1).cpu().numpy()) for h in hits)
-    host = to_host(buf)
-    for g, k in enumerate(group.tolist()):
-        if not (has_y[g] and has_x[g]):
-            yield k, CroppedMask(0, 0, _EMPTY)
-            continue
-        crop = host[g, y0[g] : y1[g], x0[g] : x1[g]].copy()  # its own memory, not a view that keeps the buffer
-        yield k, CroppedMask(int(xs.start[g] + x0[g]), int(ys.start[g] + y0[g]), crop)
+    return buf, hits
 
 
 def _cell_all(x: torch.Tensor) -> torch.Tensor:

@@ -93,6 +93,22 @@ class Windows:
     index: np.ndarray  # (n, max count)
     used: np.ndarray  # (n, size) bool
 
+    def dense_taps(self, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Each output index's first-tap window line, weight, and whether it lies in its extent.
+
+        Args:
+            device: where the tensors go.
+
+        Returns:
+            ``(line, weight, inside)``, each (n, max count): int64 lines (clamped
+            into the window past the extent, where ``inside`` is False), float32
+            weights of the +1 taps, bool.
+        """
+        outputs = np.minimum(self.start[:, None] + np.arange(self.index.shape[1]), len(self.axis.i0) - 1)
+        return (torch.as_tensor(np.minimum(self.index, self.size - 1), device=device),
+                torch.as_tensor(self.axis.weight[outputs], device=device),
+                torch.as_tensor(self.index < self.size, device=device))
+
     def spread_index(self) -> np.ndarray:
         """Each output index's row in a stack of windows padded with a zero line.
 

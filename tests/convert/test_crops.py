@@ -9,8 +9,8 @@ from fo_sam3.convert.crops import crop_masks
 from fo_sam3.convert.masks import upsample_mask
 
 
-def _crops_equal_reference(logits, h, w, threshold, budget):
-    got = dict(crop_masks(logits, h, w, threshold, budget=budget))
+def _crops_equal_reference(logits, h, w, threshold, budget, dense_pixels=None):
+    got = dict(crop_masks(logits, h, w, threshold, budget=budget, dense_pixels=dense_pixels))
     assert sorted(got) == list(range(len(logits)))
     for k in range(len(logits)):
         ref = upsample_mask(logits[k], h, w, threshold)
@@ -18,10 +18,12 @@ def _crops_equal_reference(logits, h, w, threshold, budget):
         assert got[k].mask.shape == ref.mask.shape and np.array_equal(got[k].mask, ref.mask), k
 
 
+@pytest.mark.parametrize("dense_pixels", [0, None, 1 << 40], ids=["boundary-cells", "cpu-default", "every-pixel"])
 @pytest.mark.parametrize("kind", ["noise", "plateaus", "smooth", "non-finite"])
-def test_batched_crops_are_exact_where_blends_touch_the_threshold(kind):
+def test_batched_crops_are_exact_where_blends_touch_the_threshold(kind, dense_pixels):
     """Cells copied whole (all taps clearly inside/outside) and blended boundary cells together give
-    exactly the per-mask reference: on taps at or a rounding step from the threshold, on NaN and
+    exactly the per-mask reference, as do groups that blend every pixel (a GPU's default) and
+    the CPU's mix of both: on taps at or a rounding step from the threshold, on NaN and
     infinite logits, when up- and downscaling, on non-square maps and with tiny budgets."""
     g = torch.Generator().manual_seed(7)
     for trial, ((lh, lw), (h, w), threshold, budget) in enumerate([
@@ -43,4 +45,4 @@ def test_batched_crops_are_exact_where_blends_touch_the_threshold(kind):
             logits[1, 1::4] = float("inf")
             logits[2, :, ::2] = -float("inf")
             logits[3] = float("nan")
-        _crops_equal_reference(logits.contiguous(), h, w, threshold, budget)
+        _crops_equal_reference(logits.contiguous(), h, w, threshold, budget, dense_pixels)
